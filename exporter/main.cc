@@ -1,0 +1,17 @@
+// pprof_exporter: `pprof_exporter reduce FILE...` reduces saved profiles;
+// the daemon mode scrapes live targets (see README.md).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "exporter/reduce_command.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "reduce") {
+    args.erase(args.begin());
+    return exporter::RunReduce(args, std::cout, std::cerr);
+  }
+  std::cerr << "usage: pprof_exporter reduce [flags] FILE...\n";
+  return 2;
+}

@@ -1,0 +1,227 @@
+#include "exporter/metrics.h"
+
+#include <sstream>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/text_serializer.h"
+
+namespace exporter {
+namespace {
+
+using prometheus::MetricType;
+
+// Every HELP text says where the numbers come from: the last successful
+// scrape of that profile, not the moment of this /metrics request.
+constexpr absl::string_view kFromLastScrape =
+    " (from the last successful profile scrape)";
+
+std::string Help(absl::string_view text) {
+  return absl::StrCat(text, kFromLastScrape);
+}
+
+std::string SeriesKey(absl::string_view name, const LabelPairs& labels) {
+  std::string key(name);
+  for (const auto& [label, value] : labels) {
+    absl::StrAppend(&key, "\xff", label, "\xfe", value);
+  }
+  return key;
+}
+
+LabelPairs With(const LabelPairs& base, absl::string_view name,
+                absl::string_view value) {
+  LabelPairs labels = base;
+  labels.emplace_back(std::string(name), std::string(value));
+  return labels;
+}
+
+// pprof_<kind>_flat_ratio and pprof_<kind>_cum_ratio for a top list.
+void AddTopLists(absl::string_view kind, absl::string_view what,
+                 const std::vector<profile::FunctionShare>& top_flat,
+                 const std::vector<profile::FunctionShare>& top_cum,
+                 const LabelPairs& labels, FamilyBuilder* out) {
+  const std::string flat_help = Help(absl::StrCat(
+      "Share of ", what, " in the function itself (pprof flat%, 0-1), "
+      "for the top functions by flat"));
+  const std::string cum_help = Help(absl::StrCat(
+      "Share of ", what, " in the function and its callees (pprof cum%, "
+      "0-1), for the top functions by cum"));
+  for (const auto& f : top_flat) {
+    out->Gauge(absl::StrCat("pprof_", kind, "_flat_ratio"), flat_help,
+               With(labels, "function", f.function), f.flat_ratio);
+  }
+  for (const auto& f : top_cum) {
+    out->Gauge(absl::StrCat("pprof_", kind, "_cum_ratio"), cum_help,
+               With(labels, "function", f.function), f.cum_ratio);
+  }
+}
+
+void AddCpu(const profile::CpuReduction& r, const LabelPairs& labels,
+            FamilyBuilder* out) {
+  if (r.sampled_seconds) {
+    out->Gauge("pprof_cpu_sampled_seconds",
+               Help("CPU time sampled by the CPU profile, in seconds"), labels,
+               *r.sampled_seconds);
+  }
+  out->Gauge("pprof_cpu_duration_seconds",
+             Help("Wall-clock duration of the CPU profile, in seconds"),
+             labels, r.duration_seconds);
+  out->Gauge("pprof_cpu_gc_ratio",
+             Help("Share of sampled CPU in stacks with a garbage collector "
+                  "function (0-1)"),
+             labels, r.gc_ratio);
+  AddTopLists("cpu", "sampled CPU", r.top_flat, r.top_cum, labels, out);
+}
+
+void AddHeapTotals(const profile::HeapReduction& r, const LabelPairs& labels,
+                   FamilyBuilder* out) {
+  if (r.inuse_bytes) {
+    out->Gauge("pprof_heap_inuse_bytes",
+               Help("Bytes of live heap objects, as sampled by the heap "
+                    "profile"),
+               labels, *r.inuse_bytes);
+  }
+  if (r.inuse_objects) {
+    out->Gauge("pprof_heap_inuse_objects",
+               Help("Live heap objects, as sampled by the heap profile"),
+               labels, *r.inuse_objects);
+  }
+  if (r.alloc_bytes) {
+    out->Counter("pprof_heap_alloc_bytes_total",
+                 Help("Bytes allocated since the process started"), labels,
+                 *r.alloc_bytes);
+  }
+  if (r.alloc_objects) {
+    out->Counter("pprof_heap_alloc_objects_total",
+                 Help("Objects allocated since the process started"), labels,
+                 *r.alloc_objects);
+  }
+}
+
+void AddGoroutine(const profile::GoroutineReduction& r,
+                  const LabelPairs& labels, FamilyBuilder* out) {
+  out->Gauge("pprof_goroutines", Help("Goroutines in the process"), labels,
+             static_cast<double>(r.goroutines));
+  out->Gauge("pprof_services",
+             Help("Services the process hosts, as configured to be counted"),
+             labels, static_cast<double>(r.services));
+  if (r.goroutines_per_service) {
+    out->Gauge("pprof_goroutines_per_service",
+               Help("Goroutines divided by services"), labels,
+               *r.goroutines_per_service);
+  }
+  for (const auto& [service, count] : r.label_values) {
+    out->Gauge("pprof_service_goroutines",
+               Help("Goroutines carrying the service's pprof label"),
+               With(labels, "service", service), static_cast<double>(count));
+  }
+  for (const auto& [function, count] : r.by_function) {
+    out->Gauge("pprof_goroutines_by_function",
+               Help("Goroutines grouped by their first application function "
+                    "(top N)"),
+               With(labels, "function", function), static_cast<double>(count));
+  }
+}
+
+void AddContention(absl::string_view kind,
+                   const profile::ContentionReduction& r,
+                   const LabelPairs& labels, FamilyBuilder* out) {
+  if (r.delay_seconds) {
+    out->Counter(absl::StrCat("pprof_", kind, "_delay_seconds_total"),
+                 Help(absl::StrCat("Time goroutines spent waiting (", kind,
+                                   " profile) since the process started, in "
+                                   "seconds")),
+                 labels, *r.delay_seconds);
+  }
+  if (r.contentions) {
+    out->Counter(absl::StrCat("pprof_", kind, "_contentions_total"),
+                 Help(absl::StrCat("Contention events (", kind,
+                                   " profile) since the process started")),
+                 labels, *r.contentions);
+  }
+  AddTopLists(kind, "delay", r.top_flat, r.top_cum, labels, out);
+}
+
+}  // namespace
+
+void FamilyBuilder::Gauge(absl::string_view name, absl::string_view help,
+                          const LabelPairs& labels, double value) {
+  Add(name, help, MetricType::Gauge, labels, value);
+}
+
+void FamilyBuilder::Counter(absl::string_view name, absl::string_view help,
+                            const LabelPairs& labels, double value) {
+  Add(name, help, MetricType::Counter, labels, value);
+}
+
+void FamilyBuilder::Add(absl::string_view name, absl::string_view help,
+                        MetricType type, const LabelPairs& labels,
+                        double value) {
+  prometheus::ClientMetric metric;
+  for (const auto& [label, label_value] : labels) {
+    metric.label.push_back({label, label_value});
+  }
+  if (type == MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  AddMetric(name, help, type, std::move(metric));
+}
+
+void FamilyBuilder::AddMetric(absl::string_view name, absl::string_view help,
+                              MetricType type,
+                              prometheus::ClientMetric metric) {
+  LabelPairs labels;
+  for (const auto& l : metric.label) labels.emplace_back(l.name, l.value);
+  if (!series_.insert(SeriesKey(name, labels)).second) return;
+  auto [it, inserted] = family_index_.try_emplace(name, families_.size());
+  if (inserted) {
+    families_.push_back({std::string(name), std::string(help), type, {}});
+  }
+  families_[it->second].metric.push_back(std::move(metric));
+}
+
+void FamilyBuilder::Append(
+    const std::vector<prometheus::MetricFamily>& families) {
+  for (const auto& family : families) {
+    for (const auto& metric : family.metric) {
+      AddMetric(family.name, family.help, family.type, metric);
+    }
+  }
+}
+
+std::vector<prometheus::MetricFamily> FamilyBuilder::Build() && {
+  return std::move(families_);
+}
+
+void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
+                  const LabelPairs& target_labels, FamilyBuilder* out) {
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, profile::CpuReduction>) {
+          AddCpu(r, target_labels, out);
+        } else if constexpr (std::is_same_v<T, profile::HeapReduction>) {
+          AddHeapTotals(r, target_labels, out);
+          AddTopLists(profile::KindName(kind),
+                      kind == profile::Kind::kHeap ? "in-use heap bytes"
+                                                   : "allocated bytes",
+                      r.top_flat, r.top_cum, target_labels, out);
+        } else if constexpr (std::is_same_v<T, profile::GoroutineReduction>) {
+          AddGoroutine(r, target_labels, out);
+        } else {
+          AddContention(profile::KindName(kind), r, target_labels, out);
+        }
+      },
+      reduction);
+}
+
+std::string SerializeText(
+    const std::vector<prometheus::MetricFamily>& families) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace exporter

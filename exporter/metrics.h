@@ -1,0 +1,59 @@
+// The one place that names metric families and labels. Reductions and scrape
+// health become prometheus-cpp MetricFamily values here, and both
+// `pprof_exporter reduce` and the daemon's /metrics render through this
+// file, so their output cannot drift apart. No I/O.
+#ifndef PPROF_EXPORTER_EXPORTER_METRICS_H_
+#define PPROF_EXPORTER_EXPORTER_METRICS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "prometheus/metric_family.h"
+#include "profile/kind.h"
+#include "profile/reduce.h"
+
+namespace exporter {
+
+// Label name/value pairs in output order; the target's own labels first.
+using LabelPairs = std::vector<std::pair<std::string, std::string>>;
+
+// Groups series into families by name, in first-seen order, so each family
+// appears once with one HELP and TYPE line. When two series have the same
+// name and labels the first one wins: heap and allocs profiles both carry
+// the heap totals.
+class FamilyBuilder {
+ public:
+  void Gauge(absl::string_view name, absl::string_view help,
+             const LabelPairs& labels, double value);
+  void Counter(absl::string_view name, absl::string_view help,
+               const LabelPairs& labels, double value);
+  // Appends already built families (e.g. a snapshot's) series by series.
+  void Append(const std::vector<prometheus::MetricFamily>& families);
+  std::vector<prometheus::MetricFamily> Build() &&;
+
+ private:
+  void Add(absl::string_view name, absl::string_view help,
+           prometheus::MetricType type, const LabelPairs& labels,
+           double value);
+  void AddMetric(absl::string_view name, absl::string_view help,
+                 prometheus::MetricType type, prometheus::ClientMetric metric);
+
+  std::vector<prometheus::MetricFamily> families_;
+  absl::flat_hash_map<std::string, size_t> family_index_;
+  absl::flat_hash_set<std::string> series_;
+};
+
+// The series of one reduced profile of one target.
+void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
+                  const LabelPairs& target_labels, FamilyBuilder* out);
+
+// The Prometheus text exposition format, via prometheus-cpp.
+std::string SerializeText(const std::vector<prometheus::MetricFamily>& families);
+
+}  // namespace exporter
+
+#endif  // PPROF_EXPORTER_EXPORTER_METRICS_H_

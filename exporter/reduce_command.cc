@@ -1,0 +1,175 @@
+#include "exporter/reduce_command.h"
+
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "exporter/flags.h"
+#include "exporter/metrics.h"
+#include "profile/decode.h"
+#include "profile/reduce.h"
+
+namespace exporter {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: pprof_exporter reduce [--kind=cpu|heap|allocs|goroutine|mutex|"
+    "block] [--target=NAME] [--top=N]\n"
+    "    [--services=N | --service-label=KEY | --service-count-regex=RE] "
+    "[--gc-regex=RE] FILE...\n";
+
+int Usage(std::ostream& err, absl::string_view problem) {
+  err << "pprof_exporter reduce: " << problem << "\n" << kUsage;
+  return 2;
+}
+
+absl::StatusOr<std::shared_ptr<const RE2>> CompileRegex(
+    absl::string_view flag, const std::string& pattern) {
+  auto regex = std::make_shared<const RE2>(pattern, RE2::Quiet);
+  if (!regex->ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": bad regex: ", regex->error()));
+  }
+  return regex;
+}
+
+absl::StatusOr<profile::ReduceOptions> OptionsFromFlags(
+    const ParsedFlags& flags) {
+  profile::ReduceOptions options;
+  if (auto top = flags.Get("top")) {
+    if (!absl::SimpleAtoi(*top, &options.top) || options.top < 1) {
+      return absl::InvalidArgumentError("--top must be a positive integer");
+    }
+  }
+  if (auto gc = flags.Get("gc-regex")) {
+    auto regex = CompileRegex("gc-regex", *gc);
+    if (!regex.ok()) return regex.status();
+    options.gc_regex = *std::move(regex);
+  }
+  int methods = 0;
+  auto& services = options.services;
+  if (auto n = flags.Get("services")) {
+    ++methods;
+    if (!absl::SimpleAtoi(*n, &services.static_count) ||
+        services.static_count < 1) {
+      return absl::InvalidArgumentError(
+          "--services must be a positive integer");
+    }
+  }
+  if (auto label = flags.Get("service-label")) {
+    ++methods;
+    services.method = profile::ServiceCounting::Method::kLabel;
+    services.label = *label;
+  }
+  if (auto pattern = flags.Get("service-count-regex")) {
+    ++methods;
+    services.method = profile::ServiceCounting::Method::kRegex;
+    auto regex = CompileRegex("service-count-regex", *pattern);
+    if (!regex.ok()) return regex.status();
+    services.regex = *std::move(regex);
+  }
+  if (methods > 1) {
+    return absl::InvalidArgumentError(
+        "give at most one of --services, --service-label and "
+        "--service-count-regex");
+  }
+  return options;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot open file");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) return absl::DataLossError("read error");
+  return bytes.str();
+}
+
+// "heap.pb.gz" -> "heap": the default target label keeps the series of
+// several files apart.
+std::string TargetFromPath(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash != absl::string_view::npos) path.remove_prefix(slash + 1);
+  absl::ConsumeSuffix(&path, ".gz");
+  absl::ConsumeSuffix(&path, ".pb");
+  absl::ConsumeSuffix(&path, ".pprof");
+  return std::string(path);
+}
+
+}  // namespace
+
+int RunReduce(const std::vector<std::string>& args, std::ostream& out,
+              std::ostream& err) {
+  auto flags = ParseFlags(args, {{"kind"},
+                                 {"target"},
+                                 {"top"},
+                                 {"services"},
+                                 {"service-label"},
+                                 {"service-count-regex"},
+                                 {"gc-regex"}});
+  if (!flags.ok()) return Usage(err, flags.status().message());
+  if (flags->positional.empty()) return Usage(err, "no profile files given");
+  std::optional<profile::Kind> kind;
+  if (auto name = flags->Get("kind")) {
+    kind = profile::ParseKind(*name);
+    if (!kind) return Usage(err, absl::StrCat("unknown --kind=", *name));
+  }
+  auto options = OptionsFromFlags(*flags);
+  if (!options.ok()) return Usage(err, options.status().message());
+
+  FamilyBuilder families;
+  std::set<std::pair<std::string, profile::Kind>> reduced;
+  int exit_code = 0;
+  for (const std::string& path : flags->positional) {
+    auto fail = [&](absl::string_view reason, int code) {
+      err << path << ": " << reason << "\n";
+      exit_code = std::max(exit_code, code);
+    };
+    auto bytes = ReadFile(path);
+    if (!bytes.ok()) {
+      fail(bytes.status().message(), 1);
+      continue;
+    }
+    auto decoded = profile::Decode(*bytes);
+    if (!decoded.ok()) {
+      fail(decoded.status().message(), 1);
+      continue;
+    }
+    absl::StatusOr<profile::Kind> file_kind =
+        kind ? *kind : profile::GuessKind(*decoded);
+    if (!file_kind.ok()) {
+      const bool ambiguous =
+          absl::IsFailedPrecondition(file_kind.status());
+      fail(absl::StrCat(file_kind.status().message(),
+                        ambiguous ? " (pass --kind=mutex or --kind=block)"
+                                  : ""),
+           ambiguous ? 2 : 1);
+      continue;
+    }
+    const std::string target = flags->Get("target").value_or(
+        TargetFromPath(path));
+    if (!reduced.insert({target, *file_kind}).second) {
+      fail(absl::StrCat("a ", profile::KindName(*file_kind),
+                        " profile was already reduced for target \"", target,
+                        "\"; give each file its own --target"),
+           1);
+      continue;
+    }
+    auto reduction = profile::Reduce(*file_kind, *decoded, *options);
+    if (!reduction.ok()) {
+      fail(reduction.status().message(), 1);
+      continue;
+    }
+    AddReduction(*file_kind, *reduction, {{"target", target}}, &families);
+  }
+  out << SerializeText(std::move(families).Build());
+  return exit_code;
+}
+
+}  // namespace exporter

@@ -1,0 +1,25 @@
+// The contention reducer, for both mutex and block profiles: total delay,
+// contention count, and where the waiting happens. Both totals are
+// cumulative since the program started.
+#include "profile/reduce.h"
+
+namespace profile {
+
+ContentionReduction ReduceContention(const Profile& profile, int value_index,
+                                     const ReduceOptions& options) {
+  ContentionReduction out;
+  if (auto delay = profile.FindSampleType("delay")) {
+    out.delay_seconds = InBaseUnits(SumValues(profile, *delay),
+                                    profile.sample_types[*delay].unit);
+  }
+  if (auto contentions = profile.FindSampleType("contentions")) {
+    out.contentions = InBaseUnits(SumValues(profile, *contentions),
+                                  profile.sample_types[*contentions].unit);
+  }
+  const FunctionTable table = TabulateFunctions(profile, value_index);
+  out.top_flat = TopByFlat(profile, table, options.top);
+  out.top_cum = TopByCum(profile, table, options.top);
+  return out;
+}
+
+}  // namespace profile

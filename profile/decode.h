@@ -1,0 +1,37 @@
+// Decoding: bytes of a profile.proto (gzipped or raw) into a validated
+// Profile (profile.h). Every id and string index is resolved here, once;
+// anything that does not resolve is an error, as in pprof's own parser.
+// pprof's drop_frames/keep_frames pruning is applied here too, so every
+// reducer sees the stacks `go tool pprof` reports on.
+#ifndef PPROF_EXPORTER_PROFILE_DECODE_H_
+#define PPROF_EXPORTER_PROFILE_DECODE_H_
+
+#include <cstddef>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "profile/profile.h"
+
+namespace profile {
+
+struct DecodeLimits {
+  size_t max_compressed_bytes = size_t{64} << 20;
+  size_t max_decompressed_bytes = size_t{256} << 20;
+};
+
+// Errors: InvalidArgument for input that is not a valid profile (empty, not
+// gzip and not protobuf, truncated, dangling ids or string indices);
+// ResourceExhausted when a size limit is exceeded. A valid profile with no
+// samples is not an error.
+absl::StatusOr<Profile> Decode(absl::string_view bytes,
+                               const DecodeLimits& limits = {});
+
+// Implements pprof's default sample type: the profile's
+// default_sample_type when set, else inuse_space when present (heap
+// profiles), else the last sample type.
+int DefaultSampleIndex(const Profile& profile,
+                       absl::string_view default_sample_type);
+
+}  // namespace profile
+
+#endif  // PPROF_EXPORTER_PROFILE_DECODE_H_

@@ -1,0 +1,93 @@
+// Reducers: a decoded Profile in, the numbers worth alerting on out. One
+// reducer per profile kind; all of them read the Profile model and compute
+// every ratio through top.h, so the numbers match `go tool pprof -top`.
+// Figures whose sample type the profile lacks are left empty rather than
+// guessed (C++ or Java profiles name their sample types differently).
+#ifndef PPROF_EXPORTER_PROFILE_REDUCE_H_
+#define PPROF_EXPORTER_PROFILE_REDUCE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "profile/kind.h"
+#include "profile/options.h"
+#include "profile/profile.h"
+#include "profile/top.h"
+
+namespace profile {
+
+struct CpuReduction {
+  std::optional<double> sampled_seconds;  // sum of the cpu sample type
+  double duration_seconds = 0;            // the profile's wall duration
+  double gc_ratio = 0;  // share of samples with a frame matching gc_regex
+  std::vector<FunctionShare> top_flat, top_cum;
+};
+
+struct HeapReduction {  // heap and allocs: the same data, another emphasis
+  std::optional<double> inuse_bytes, inuse_objects;
+  std::optional<double> alloc_bytes, alloc_objects;  // since process start
+  std::vector<FunctionShare> top_flat, top_cum;  // heap: inuse, allocs: alloc
+};
+
+struct GoroutineReduction {
+  int64_t goroutines = 0;
+  int64_t services = 0;
+  std::optional<double> goroutines_per_service;  // absent without services
+  // Goroutines per value of the service label (label counting only),
+  // ordered by value.
+  std::vector<std::pair<std::string, int64_t>> label_values;
+  // Goroutines grouped by their first application frame; count
+  // descending, then name.
+  std::vector<std::pair<std::string, int64_t>> by_function;
+};
+
+struct ContentionReduction {  // mutex and block
+  std::optional<double> delay_seconds;  // cumulative since process start
+  std::optional<double> contentions;
+  std::vector<FunctionShare> top_flat, top_cum;  // by delay
+};
+
+using Reduction = std::variant<CpuReduction, HeapReduction,
+                               GoroutineReduction, ContentionReduction>;
+
+// The kind a profile's sample types say it is. Mutex and block profiles
+// have identical sample types, so for them this fails with
+// FailedPrecondition: the caller must be told the kind. Any other profile
+// that fits no kind fails with InvalidArgument.
+absl::StatusOr<Kind> GuessKind(const Profile& profile);
+
+// Fails when the profile lacks the sample types of `kind`.
+absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
+                                 const ReduceOptions& options);
+
+// The per-kind reducers behind Reduce(); `value_index` is the sample type
+// the top lists and ratios use.
+CpuReduction ReduceCpu(const Profile& profile, int value_index,
+                       const ReduceOptions& options);
+HeapReduction ReduceHeap(const Profile& profile, int value_index,
+                         const ReduceOptions& options);
+GoroutineReduction ReduceGoroutine(const Profile& profile, int value_index,
+                                   const ReduceOptions& options);
+ContentionReduction ReduceContention(const Profile& profile, int value_index,
+                                     const ReduceOptions& options);
+
+// Sum of one sample type over all samples, without overflow.
+absl::int128 SumValues(const Profile& profile, int index);
+
+// A sum converted to base units (seconds, bytes, count) by its declared
+// unit; empty for a unit we do not know.
+std::optional<double> InBaseUnits(absl::int128 value, absl::string_view unit);
+
+// Whether a Go function belongs to the application rather than the
+// standard library: the first element of its package path is "main" or
+// contains a dot (a module path such as tailscale.com/...).
+bool IsApplicationFunction(absl::string_view function_name);
+
+}  // namespace profile
+
+#endif  // PPROF_EXPORTER_PROFILE_REDUCE_H_
