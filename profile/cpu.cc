@@ -45,7 +45,7 @@ CpuReduction ReduceCpu(const Profile& profile, int value_index,
 
   const std::vector<bool> location_is_gc = GcLocations(
       profile, options.gc_regex ? *options.gc_regex : DefaultGcRegex());
-  absl::int128 gc_total = 0;
+  absl::int128& gc_total = out.gc_value;
   for (size_t s = 0; s < profile.num_samples(); ++s) {
     for (uint32_t loc : profile.locations_of(s)) {
       if (location_is_gc[loc]) {

@@ -24,7 +24,10 @@ namespace profile {
 struct CpuReduction {
   std::optional<double> sampled_seconds;  // sum of the cpu sample type
   double duration_seconds = 0;            // the profile's wall duration
-  double gc_ratio = 0;  // share of samples with a frame matching gc_regex
+  // Samples with a frame matching gc_regex: their summed cpu value, and its
+  // share of all cpu.
+  absl::int128 gc_value = 0;
+  double gc_ratio = 0;
   std::vector<FunctionShare> top_flat, top_cum;
 };
 
