@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/daemon.h"
 #include "exporter/reduce_command.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,5 @@ int main(int argc, char** argv) {
     args.erase(args.begin());
     return exporter::RunReduce(args, std::cout, std::cerr);
   }
-  std::cerr << "usage: pprof_exporter reduce [flags] FILE...\n";
-  return 2;
+  return exporter::RunDaemon(args);
 }

@@ -195,6 +195,52 @@ std::vector<prometheus::MetricFamily> FamilyBuilder::Build() && {
   return std::move(families_);
 }
 
+absl::string_view ScrapeErrorReason(ScrapeError error) {
+  switch (error) {
+    case ScrapeError::kConnect: return "connect";
+    case ScrapeError::kTimeout: return "timeout";
+    case ScrapeError::kHttpStatus: return "http_status";
+    case ScrapeError::kProfilerBusy: return "profiler_busy";
+    case ScrapeError::kTooLarge: return "too_large";
+    case ScrapeError::kDecode: return "decode";
+  }
+  return "unknown";
+}
+
+void AddScrapeHealth(const ScrapeHealth& health, const LabelPairs& labels,
+                     FamilyBuilder* out) {
+  out->Gauge("pprof_up",
+             "1 if the last scrape of this profile succeeded, else 0", labels,
+             health.up ? 1 : 0);
+  out->Gauge("pprof_scrape_duration_seconds",
+             "Time the last scrape of this profile took, fetch to reduced "
+             "series, in seconds",
+             labels, health.duration_seconds);
+  for (int i = 0; i < kNumScrapeErrors; ++i) {
+    out->Counter("pprof_scrape_errors_total",
+                 "Failed scrapes of this profile, by reason", 
+                 With(labels, "reason",
+                      ScrapeErrorReason(static_cast<ScrapeError>(i))),
+                 static_cast<double>(health.errors_total[i]));
+  }
+  if (health.last_success != absl::InfinitePast()) {
+    out->Gauge("pprof_profile_bytes",
+               "Size of the last successfully scraped profile as fetched, "
+               "in bytes",
+               labels, static_cast<double>(health.profile_bytes));
+    out->Gauge("pprof_last_success_timestamp_seconds",
+               "Unix time of the last successful scrape of this profile",
+               labels, absl::ToDoubleSeconds(health.last_success -
+                                             absl::UnixEpoch()));
+  }
+}
+
+void AddBuildInfo(FamilyBuilder* out) {
+  out->Gauge("pprof_exporter_build_info",
+             "A metric with a constant 1 labelled by the exporter's version",
+             {{"version", kVersion}}, 1);
+}
+
 void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
                   const LabelPairs& target_labels, FamilyBuilder* out) {
   std::visit(

@@ -5,6 +5,8 @@
 #ifndef PPROF_EXPORTER_EXPORTER_METRICS_H_
 #define PPROF_EXPORTER_EXPORTER_METRICS_H_
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "prometheus/metric_family.h"
 #include "profile/kind.h"
 #include "profile/reduce.h"
@@ -46,6 +49,42 @@ class FamilyBuilder {
   absl::flat_hash_map<std::string, size_t> family_index_;
   absl::flat_hash_set<std::string> series_;
 };
+
+// Why a scrape failed: the `reason` label of pprof_scrape_errors_total.
+enum class ScrapeError {
+  kConnect,
+  kTimeout,
+  kHttpStatus,
+  kProfilerBusy,
+  kTooLarge,
+  kDecode,
+};
+inline constexpr int kNumScrapeErrors = 6;
+// "connect", "timeout", "http_status", "profiler_busy", "too_large",
+// "decode".
+absl::string_view ScrapeErrorReason(ScrapeError error);
+
+// How the scrapes of one target's profile kind went.
+struct ScrapeHealth {
+  bool up = false;
+  double duration_seconds = 0;
+  int64_t profile_bytes = 0;
+  absl::Time last_success = absl::InfinitePast();
+  // Cumulative since the exporter started (or the target was added).
+  std::array<uint64_t, kNumScrapeErrors> errors_total{};
+};
+
+// pprof_up, pprof_scrape_duration_seconds, pprof_scrape_errors_total{reason},
+// pprof_profile_bytes, pprof_last_success_timestamp_seconds. `labels` hold
+// the target's labels and profile="<kind>".
+void AddScrapeHealth(const ScrapeHealth& health, const LabelPairs& labels,
+                     FamilyBuilder* out);
+
+// pprof_exporter_build_info{version="..."} 1.
+void AddBuildInfo(FamilyBuilder* out);
+
+// The exporter's version, also sent as the User-Agent.
+inline constexpr char kVersion[] = "0.1.0";
 
 // The series of one reduced profile of one target.
 void AddReduction(profile::Kind kind, const profile::Reduction& reduction,

@@ -1,0 +1,238 @@
+#include "exporter/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "exporter/config_target.h"
+#include "exporter/config_yaml.h"
+#include "exporter/duration.h"
+#include "yaml-cpp/yaml.h"
+
+namespace exporter {
+namespace {
+
+using config_internal::CheckSchedule;
+using config_internal::ConfigMap;
+using config_internal::ConfigNode;
+using config_internal::MakeSchedule;
+using config_internal::ParseTarget;
+
+constexpr char kDefaultTargetName[] = "default";
+constexpr char kDefaultTargetUrl[] = "http://127.0.0.1:9099/debug/pprof/";
+constexpr char kDefaultPprofPath[] = "/debug/pprof/";
+
+constexpr absl::string_view kTopLevelKeys[] = {"global", "targets"};
+constexpr absl::string_view kGlobalKeys[] = {
+    "scrape_interval", "scrape_timeout", "top", "gc_regex"};
+
+// Fills the global settings of `config`, which holds the defaults, and
+// compiles the gc_regex if the section sets one.
+absl::Status ParseGlobal(const ConfigNode& node, Config& config,
+                         std::shared_ptr<const RE2>& gc_regex) {
+  absl::StatusOr<ConfigMap> fields = node.Map(kGlobalKeys);
+  if (!fields.ok()) return fields.status();
+  const ConfigNode* interval = fields->Find("scrape_interval");
+  const ConfigNode* timeout = fields->Find("scrape_timeout");
+  if (interval != nullptr) {
+    absl::StatusOr<absl::Duration> parsed = interval->PositiveDuration();
+    if (!parsed.ok()) return parsed.status();
+    config.scrape_interval = *parsed;
+  }
+  if (timeout != nullptr) {
+    absl::StatusOr<absl::Duration> parsed = timeout->PositiveDuration();
+    if (!parsed.ok()) return parsed.status();
+    config.scrape_timeout = *parsed;
+  }
+  if (config.scrape_timeout > config.scrape_interval) {
+    // Reported here once rather than for every target that inherits it.
+    const ConfigNode* culprit = timeout != nullptr ? timeout : interval;
+    return culprit->Error(absl::StrFormat(
+        "scrape_timeout (%s) must not exceed scrape_interval (%s)",
+        FormatPromDuration(config.scrape_timeout),
+        FormatPromDuration(config.scrape_interval)));
+  }
+  if (const ConfigNode* top = fields->Find("top")) {
+    absl::StatusOr<int64_t> parsed =
+        top->Integer(1, std::numeric_limits<int>::max());
+    if (!parsed.ok()) return parsed.status();
+    config.top = static_cast<int>(*parsed);
+  }
+  if (const ConfigNode* gc_regex_node = fields->Find("gc_regex")) {
+    absl::StatusOr<std::shared_ptr<const RE2>> parsed = gc_regex_node->Regex();
+    if (!parsed.ok()) return parsed.status();
+    gc_regex = *std::move(parsed);
+    config.gc_regex = gc_regex->pattern();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Config> ParseDocument(const ConfigNode& root) {
+  absl::StatusOr<ConfigMap> sections = root.Map(kTopLevelKeys);
+  if (!sections.ok()) return sections.status();
+  Config config;
+  // Compiled once; every target without its own gc_regex shares it.
+  std::shared_ptr<const RE2> gc_regex;
+  if (const ConfigNode* global = sections->Find("global")) {
+    absl::Status status = ParseGlobal(*global, config, gc_regex);
+    if (!status.ok()) return status;
+  }
+  if (gc_regex == nullptr) {
+    gc_regex = std::make_shared<const RE2>(config.gc_regex, RE2::Quiet);
+  }
+
+  const ConfigNode* targets = sections->Find("targets");
+  if (targets == nullptr) return config;
+  absl::StatusOr<std::vector<ConfigNode>> items = targets->List();
+  if (!items.ok()) return items.status();
+  absl::flat_hash_map<std::string, int> line_of_name;
+  for (const ConfigNode& item : *items) {
+    absl::StatusOr<TargetConfig> target =
+        ParseTarget(item, config, gc_regex, line_of_name);
+    if (!target.ok()) return target.status();
+    config.targets.push_back(*std::move(target));
+  }
+  return config;
+}
+
+}  // namespace
+
+absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
+                             absl::Duration scrape_timeout) {
+  if (kind != profile::Kind::kCpu) return scrape_timeout;
+  return absl::Seconds(cpu_seconds) * 3 / 2 + scrape_timeout;
+}
+
+absl::StatusOr<std::string> NormalizePprofBaseUrl(absl::string_view url) {
+  for (char c : url) {
+    if (absl::ascii_isspace(c) || absl::ascii_iscntrl(c)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "URL \"%s\" must not contain spaces or control characters", url));
+    }
+  }
+  absl::string_view scheme;
+  for (absl::string_view candidate : {"http://", "https://"}) {
+    if (absl::StartsWithIgnoreCase(url, candidate)) scheme = candidate;
+  }
+  if (scheme.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("URL \"%s\" must start with http:// or https://", url));
+  }
+  const absl::string_view rest = url.substr(scheme.size());
+  const size_t path_start = std::min(rest.find('/'), rest.size());
+  const absl::string_view host = rest.substr(0, path_start);
+  absl::string_view path = rest.substr(path_start);
+  if (host.empty() || host.find_first_of("?#") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("URL \"%s\" has no host", url));
+  }
+  // Endpoint names are appended to the path; a query would end up in front.
+  if (path.find_first_of("?#") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("URL \"%s\" must not have a query or fragment", url));
+  }
+  if (path.empty() || path == "/") path = kDefaultPprofPath;
+  return absl::StrCat(scheme, host, path, absl::EndsWith(path, "/") ? "" : "/");
+}
+
+absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
+                                   absl::string_view filename) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s:%d: YAML syntax error: %s", filename, e.mark.line + 1, e.msg));
+  }
+  if (documents.size() > 1) {
+    return ConfigNode(documents[1], filename)
+        .Error("only one YAML document is allowed");
+  }
+  const YAML::Node root =
+      documents.empty() ? YAML::Node(YAML::NodeType::Null) : documents[0];
+  try {
+    return ParseDocument(ConfigNode(root, filename));
+  } catch (const YAML::Exception& e) {
+    // The helpers avoid throwing accessors; this is a safety net.
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s:%d: %s", filename, e.mark.line + 1, e.msg));
+  }
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
+  }
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  if (file.bad()) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
+  }
+  return ParseConfig(contents.str(), path);
+}
+
+absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
+                                            const Config& defaults) {
+  auto flag_error = [name_eq_url](absl::string_view message) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--target=%s: %s", name_eq_url, message));
+  };
+  const size_t equals = name_eq_url.find('=');
+  if (equals == absl::string_view::npos) return flag_error("expected NAME=URL");
+  TargetConfig target;
+  target.name = std::string(name_eq_url.substr(0, equals));
+  if (target.name.empty()) return flag_error("NAME must not be empty");
+  absl::StatusOr<std::string> url =
+      NormalizePprofBaseUrl(name_eq_url.substr(equals + 1));
+  if (!url.ok()) return flag_error(url.status().message());
+  target.url = *std::move(url);
+
+  // `defaults` may come from code rather than a parsed file; check it too.
+  if (defaults.top < 1) return flag_error("top must be at least 1");
+  if (defaults.scrape_interval <= absl::ZeroDuration() ||
+      defaults.scrape_timeout <= absl::ZeroDuration()) {
+    return flag_error("scrape_interval and scrape_timeout must be positive");
+  }
+  target.reduce.top = defaults.top;
+  auto gc_regex = std::make_shared<const RE2>(defaults.gc_regex, RE2::Quiet);
+  if (!gc_regex->ok()) {
+    return flag_error(absl::StrCat("bad gc_regex: ", gc_regex->error()));
+  }
+  target.reduce.gc_regex = std::move(gc_regex);
+
+  for (profile::Kind kind : profile::kAllKinds) {
+    ProfileSchedule schedule =
+        MakeSchedule(kind, defaults.scrape_interval, defaults.scrape_timeout,
+                     kDefaultCpuSeconds);
+    absl::Status problem = CheckSchedule(schedule, defaults.scrape_timeout);
+    if (!problem.ok()) {
+      return flag_error(
+          absl::StrCat(profile::KindName(kind), ": ", problem.message()));
+    }
+    target.profiles.push_back(schedule);
+  }
+  return target;
+}
+
+Config DefaultConfig() {
+  Config config;
+  // Constant, valid input: covered by a unit test, so value() cannot throw.
+  config.targets.push_back(
+      TargetFromFlag(absl::StrCat(kDefaultTargetName, "=", kDefaultTargetUrl),
+                     config)
+          .value());
+  return config;
+}
+
+}  // namespace exporter

@@ -1,0 +1,116 @@
+// The exporter's configuration: which pprof endpoints to scrape, how often,
+// and how to reduce what comes back. It is read from a YAML file (format in
+// the comment on ParseConfig), from --target=NAME=URL flags, or defaults to
+// one local tsnsrv.
+//
+// Everything is validated here, up front, so that a typo or an impossible
+// schedule stops the exporter at start-up with "file:line: key: problem"
+// rather than surfacing later as a silently missing metric. This module only
+// reads and checks settings: it does no network I/O and keeps no state.
+#ifndef PPROF_EXPORTER_EXPORTER_CONFIG_H_
+#define PPROF_EXPORTER_EXPORTER_CONFIG_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "profile/kind.h"
+#include "profile/options.h"
+
+namespace exporter {
+
+// When and how long to scrape one profile kind of one target.
+struct ProfileSchedule {
+  profile::Kind kind = profile::Kind::kHeap;
+  absl::Duration interval;  // time between scrape starts
+  absl::Duration timeout;   // whole HTTP request, see ScrapeTimeout()
+  int cpu_seconds = 0;      // kCpu only: the ?seconds= sampling window
+};
+
+struct TargetConfig {
+  std::string name;  // the value of the target="..." label
+  // Base URL of net/http/pprof, always ending in '/', e.g.
+  // http://127.0.0.1:9099/debug/pprof/; endpoints are appended to it.
+  std::string url;
+  // Constant labels for every series of this target, sorted by name.
+  std::vector<std::pair<std::string, std::string>> labels;
+  // gc_regex and services.regex are compiled and never null here.
+  profile::ReduceOptions reduce;
+  std::vector<ProfileSchedule> profiles;  // in profile::kAllKinds order
+};
+
+struct Config {
+  absl::Duration scrape_interval = absl::Seconds(60);
+  absl::Duration scrape_timeout = absl::Seconds(10);
+  int top = 10;
+  std::string gc_regex = profile::kDefaultGcRegex;
+  // May be empty after ParseConfig (targets can come from flags instead);
+  // the caller decides whether an empty list is an error.
+  std::vector<TargetConfig> targets;
+};
+
+// CPU sampling window when a cpu entry does not say `seconds`.
+inline constexpr int kDefaultCpuSeconds = 10;
+
+// The request timeout for one scrape. Non-CPU profiles are snapshots, so the
+// plain scrape timeout applies. A CPU profile request blocks for
+// `cpu_seconds` while Go samples, so its timeout is that window plus half of
+// it again (the sampler stops late and encoding a large profile takes time
+// on a busy process) plus the usual scrape timeout for the network.
+absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
+                             absl::Duration scrape_timeout);
+
+// Parses and validates a config file's contents. `filename` is only used in
+// error messages. Format:
+//
+//   global:                      # all keys optional
+//     scrape_interval: 60s       # Prometheus duration (see duration.h)
+//     scrape_timeout: 10s        # per request; CPU adds its window
+//     top: 10                    # functions listed per profile
+//     gc_regex: '...'            # RE2; default profile::kDefaultGcRegex
+//   targets:
+//     - name: tsnsrv             # required, unique: label target="tsnsrv"
+//       url: http://host:9099/   # required; no path -> /debug/pprof/
+//       labels: {host: storage}  # optional constant labels
+//       top: 5                   # optional, overrides global.top
+//       gc_regex: '...'          # optional, overrides global.gc_regex
+//       services: 57             # at most one of these three;
+//       service_label: service   #   none means services: 1
+//       service_count_regex: '^pkg\.Serve$'
+//       profiles:                # absent or empty: all six kinds
+//         cpu: {interval: 60s, timeout: 10s, seconds: 10}
+//         heap: {}               # or just `heap:`
+//
+// Every unknown or duplicate key is an error. Errors are InvalidArgument
+// with messages like
+//   config.yml:7: targets[0].profiles.cpu.interval: bad duration "6O s": ...
+absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
+                                   absl::string_view filename);
+
+// Reads `path` and parses it with ParseConfig. NotFound / PermissionDenied /
+// Unknown for unreadable files.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+// Builds a target from the CLI's --target=NAME=URL: all six profile kinds at
+// the global settings of `defaults` (its targets are ignored). The name is
+// everything before the first '='.
+absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
+                                            const Config& defaults);
+
+// What runs without a config file or flags: global defaults and one target
+// "default" at http://127.0.0.1:9099/debug/pprof/, where tsnsrv usually
+// serves pprof.
+Config DefaultConfig();
+
+// Checks that `url` is http:// or https:// with a host and no query or
+// fragment, and turns it into the base URL that profile endpoint names are
+// appended to: a missing or "/" path becomes /debug/pprof/, any other path
+// gets a trailing '/'. The scheme is lower-cased; the rest is kept.
+absl::StatusOr<std::string> NormalizePprofBaseUrl(absl::string_view url);
+
+}  // namespace exporter
+
+#endif  // PPROF_EXPORTER_EXPORTER_CONFIG_H_

@@ -1,0 +1,98 @@
+// Internal to config.cc: a YAML node that remembers where it came from, so
+// every config error can be reported as "file:line: key.path: problem".
+//
+// These helpers only read and type-check single values (string, integer,
+// duration, regex) and enforce the map rules that apply at every level:
+// keys are scalars, known and unique. Cross-field rules (schedules, label
+// names, URLs) belong in config.cc. Nothing here throws: yaml-cpp's typed
+// accessors are avoided so a wrong type is an error status, not an
+// exception.
+#ifndef PPROF_EXPORTER_EXPORTER_CONFIG_YAML_H_
+#define PPROF_EXPORTER_EXPORTER_CONFIG_YAML_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "re2/re2.h"
+#include "yaml-cpp/yaml.h"
+
+namespace exporter::config_internal {
+
+class ConfigMap;
+
+class ConfigNode {
+ public:
+  // The document root. `filename` must outlive every node derived from it.
+  ConfigNode(YAML::Node node, absl::string_view filename);
+
+  const std::string& path() const { return path_; }
+  int line() const { return line_; }  // 1-based
+  bool IsNull() const { return node_.IsNull(); }
+
+  // "file:line: path: message" as InvalidArgument.
+  absl::Status Error(absl::string_view message) const;
+
+  // A child with the same line, for errors about a part of this value that
+  // has no YAML node of its own (e.g. the implied cpu entry of a target).
+  ConfigNode Virtual(absl::string_view key) const;
+
+  // A mapping whose keys must all be in `known_keys`. A null node (key
+  // present, nothing after the colon) reads as an empty map.
+  absl::StatusOr<ConfigMap> Map(
+      absl::Span<const absl::string_view> known_keys) const;
+  // A mapping with arbitrary (still scalar, unique) keys, e.g. labels.
+  absl::StatusOr<ConfigMap> FreeFormMap() const;
+  // A sequence; null reads as empty.
+  absl::StatusOr<std::vector<ConfigNode>> List() const;
+
+  absl::StatusOr<std::string> String() const;
+  // A decimal integer in [at_least, at_most].
+  absl::StatusOr<int64_t> Integer(int64_t at_least, int64_t at_most) const;
+  // A Prometheus duration (duration.h) greater than zero.
+  absl::StatusOr<absl::Duration> PositiveDuration() const;
+  // A non-empty RE2 pattern, compiled.
+  absl::StatusOr<std::shared_ptr<const RE2>> Regex() const;
+
+ private:
+  ConfigNode(YAML::Node node, absl::string_view filename, std::string path,
+             int line);
+  // "a list", "a map", "nothing" or the quoted scalar, for type errors.
+  std::string Describe() const;
+  absl::StatusOr<ConfigMap> ReadMap(
+      const absl::Span<const absl::string_view>* known_keys) const;
+
+  YAML::Node node_;
+  absl::string_view filename_;
+  std::string path_;
+  int line_;
+};
+
+struct ConfigEntry {
+  std::string key;
+  ConfigNode value;  // its line is the key's line
+};
+
+class ConfigMap {
+ public:
+  explicit ConfigMap(std::vector<ConfigEntry> entries)
+      : entries_(std::move(entries)) {}
+
+  // In document order.
+  const std::vector<ConfigEntry>& entries() const { return entries_; }
+  // nullptr when the key is absent.
+  const ConfigNode* Find(absl::string_view key) const;
+
+ private:
+  std::vector<ConfigEntry> entries_;
+};
+
+}  // namespace exporter::config_internal
+
+#endif  // PPROF_EXPORTER_EXPORTER_CONFIG_YAML_H_

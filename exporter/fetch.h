@@ -1,0 +1,110 @@
+// Fetching: one HTTP GET of a pprof endpoint, bounded in time and in size,
+// whose failure is sorted into one of a few reasons the exporter can count.
+// A CPU profile answers only after `seconds`, so "slow" is normal here and
+// the deadline is the caller's to choose.
+//
+// This module must not decode, decompress or parse the body (pprof bodies
+// are gzip data and are handed over byte for byte), record metrics, retry,
+// or schedule anything. Callers do those things with the FetchResult.
+#ifndef PPROF_EXPORTER_EXPORTER_FETCH_H_
+#define PPROF_EXPORTER_EXPORTER_FETCH_H_
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace exporter {
+
+enum class FetchFailure {
+  kNone,
+  kConnect,       // refused, DNS, unreachable, TLS, or reset mid-response
+  kTimeout,       // connect timeout, read timeout or total deadline passed
+  kHttpStatus,    // a non-2xx answer (other than kProfilerBusy)
+  kProfilerBusy,  // Go's pprof: 500 + "X-Go-Pprof: 1" (profile already running)
+  kTooLarge,      // body (or its Content-Length) over max_bytes
+  kCancelled,     // Fetcher::StopAll
+};
+
+// "connect", "timeout", "http_status", "profiler_busy", "too_large",
+// "cancelled" ("" for kNone). These are the `reason` label values of
+// pprof_scrape_errors_total, so they must never change.
+absl::string_view FailureReason(FetchFailure failure);
+
+struct FetchResult {
+  FetchFailure failure = FetchFailure::kNone;
+  // The payload, exactly as received; empty unless failure == kNone.
+  std::string body;
+  // The response status if one arrived, else 0.
+  int http_status = 0;
+  // For logs only: the URL without credentials, the status, and the start
+  // of an error body. Empty on success.
+  std::string error;
+};
+
+// An absolute http(s) URL split into what the HTTP client needs.
+struct ParsedUrl {
+  std::string scheme;  // "http" or "https", lower case
+  std::string host;    // IPv6 literals without brackets
+  int port = 0;        // explicit, or the scheme's default
+  std::string target;  // path and query as written; "/" if empty; no fragment
+  // "user:pass@" was present. It is dropped: nothing is sent with it yet.
+  bool had_credentials = false;
+
+  // "scheme://host:port/target" with no credentials, for logs.
+  std::string ForLog() const;
+};
+
+// Accepts only absolute http:// or https:// URLs without whitespace or
+// control characters (they would end up in the request line).
+absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url);
+
+// Thread-safe; one per daemon. Every Get uses its own connection (no
+// keep-alive), so concurrent Gets do not wait for each other.
+class Fetcher {
+ public:
+  Fetcher();  // User-Agent pprof_exporter/<this build's version>
+  explicit Fetcher(absl::string_view version);
+  Fetcher(const Fetcher&) = delete;
+  Fetcher& operator=(const Fetcher&) = delete;
+  // No Get may be running when the Fetcher is destroyed.
+  ~Fetcher();
+
+  // GETs `url` and returns the body if the answer is 2xx and at most
+  // max_bytes long. `timeout` covers the whole request: a target that
+  // answers late fails at the deadline (plus the time spent connecting, at
+  // most 5 s), and a trickling body at its first byte past the deadline.
+  // Only a body that stops dead mid-way is cut later, by the idle read
+  // timeout (= timeout), so at worst about one timeout late. Never buffers
+  // more than max_bytes.
+  FetchResult Get(const std::string& url, absl::Duration timeout,
+                  size_t max_bytes);
+
+  // Interrupts every Get in flight (they return kCancelled) and makes all
+  // later Gets return kCancelled at once. Returns when every Get in flight
+  // has been interrupted; that can wait for a DNS lookup or connect that is
+  // under way. Meant for SIGTERM and reload: make a new Fetcher afterwards.
+  void StopAll();
+
+  const std::string& user_agent() const { return user_agent_; }
+
+ private:
+  struct InFlight;
+
+  const std::string user_agent_;
+  // std::mutex rather than absl::Mutex: Debian's abseil is not built for
+  // ThreadSanitizer, which would then report false races here.
+  std::mutex mu_;
+  std::atomic<bool> stopped_{false};  // written under mu_ only
+  std::vector<std::shared_ptr<InFlight>> in_flight_;  // guarded by mu_
+};
+
+}  // namespace exporter
+
+#endif  // PPROF_EXPORTER_EXPORTER_FETCH_H_

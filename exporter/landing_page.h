@@ -1,0 +1,23 @@
+// The HTML page at "/": for each target and profile kind, whether the last
+// scrape worked, how old it is, and the error if not, with links to the
+// target's pprof endpoint and to the metrics. Read-only; no scripts.
+#ifndef PPROF_EXPORTER_EXPORTER_LANDING_PAGE_H_
+#define PPROF_EXPORTER_EXPORTER_LANDING_PAGE_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "exporter/snapshot.h"
+
+namespace exporter {
+
+std::string RenderLandingPage(const SlotTable& table, absl::Time now,
+                              absl::string_view telemetry_path);
+
+// Escapes &, <, >, " and ' for HTML text and attribute values.
+std::string HtmlEscape(absl::string_view text);
+
+}  // namespace exporter
+
+#endif  // PPROF_EXPORTER_EXPORTER_LANDING_PAGE_H_

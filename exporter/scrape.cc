@@ -1,0 +1,91 @@
+#include "exporter/scrape.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "profile/reduce.h"
+
+namespace exporter {
+namespace {
+
+std::optional<ScrapeError> ErrorOfFetch(FetchFailure failure) {
+  switch (failure) {
+    case FetchFailure::kNone:
+    case FetchFailure::kCancelled:
+      return std::nullopt;
+    case FetchFailure::kConnect: return ScrapeError::kConnect;
+    case FetchFailure::kTimeout: return ScrapeError::kTimeout;
+    case FetchFailure::kHttpStatus: return ScrapeError::kHttpStatus;
+    case FetchFailure::kProfilerBusy: return ScrapeError::kProfilerBusy;
+    case FetchFailure::kTooLarge: return ScrapeError::kTooLarge;
+  }
+  return ScrapeError::kConnect;
+}
+
+ScrapeResult Failed(ScrapeResult result, ScrapeError error,
+                    std::string message) {
+  result.health.up = false;
+  ++result.health.errors_total[static_cast<int>(error)];
+  result.error = absl::StrCat(ScrapeErrorReason(error), ": ", message);
+  result.series.clear();
+  return result;
+}
+
+}  // namespace
+
+std::string ProfileUrl(const TargetConfig& target,
+                       const ProfileSchedule& schedule) {
+  if (schedule.kind == profile::Kind::kCpu) {
+    return absl::StrCat(target.url, "profile?seconds=", schedule.cpu_seconds);
+  }
+  return absl::StrCat(target.url, profile::KindName(schedule.kind));
+}
+
+std::optional<ScrapeResult> Scrape(const TargetConfig& target,
+                                   const ProfileSchedule& schedule,
+                                   const ScrapeResult& previous,
+                                   Fetcher& fetcher,
+                                   const profile::DecodeLimits& limits) {
+  const absl::Time start = absl::Now();
+  FetchResult fetched = fetcher.Get(ProfileUrl(target, schedule),
+                                    schedule.timeout,
+                                    limits.max_compressed_bytes);
+  if (fetched.failure == FetchFailure::kCancelled) return std::nullopt;
+
+  ScrapeResult result = previous;
+  result.attempted = true;
+  auto finish = [&](ScrapeResult r) {
+    r.finished = absl::Now();
+    r.health.duration_seconds = absl::ToDoubleSeconds(r.finished - start);
+    return r;
+  };
+  if (auto error = ErrorOfFetch(fetched.failure)) {
+    return finish(Failed(std::move(result), *error, fetched.error));
+  }
+
+  auto decoded = profile::Decode(fetched.body, limits);
+  if (!decoded.ok()) {
+    const ScrapeError error = absl::IsResourceExhausted(decoded.status())
+                                  ? ScrapeError::kTooLarge
+                                  : ScrapeError::kDecode;
+    return finish(Failed(std::move(result), error,
+                         std::string(decoded.status().message())));
+  }
+  auto reduction = profile::Reduce(schedule.kind, *decoded, target.reduce);
+  if (!reduction.ok()) {
+    return finish(Failed(std::move(result), ScrapeError::kDecode,
+                         std::string(reduction.status().message())));
+  }
+  FamilyBuilder series;
+  AddReduction(schedule.kind, *reduction, TargetLabels(target), &series);
+  result.series = std::move(series).Build();
+  result.health.up = true;
+  result.health.profile_bytes = static_cast<int64_t>(fetched.body.size());
+  result.error.clear();
+  result = finish(std::move(result));
+  result.health.last_success = result.finished;
+  return result;
+}
+
+}  // namespace exporter

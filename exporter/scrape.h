@@ -1,0 +1,35 @@
+// One scrape: fetch a target's profile endpoint, decode it, reduce it and
+// render its series. The result replaces the slot's previous one; error
+// counters carry over from it. Fetching is the only I/O; everything after
+// it is the pure profile library.
+#ifndef PPROF_EXPORTER_EXPORTER_SCRAPE_H_
+#define PPROF_EXPORTER_EXPORTER_SCRAPE_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "exporter/config.h"
+#include "exporter/fetch.h"
+#include "exporter/snapshot.h"
+#include "profile/decode.h"
+
+namespace exporter {
+
+// The URL of one profile kind under a target's pprof base URL, e.g.
+// http://127.0.0.1:9099/debug/pprof/profile?seconds=10 for CPU.
+std::string ProfileUrl(const TargetConfig& target,
+                       const ProfileSchedule& schedule);
+
+// What a scrape produced, or nothing when it was cancelled (shutdown or
+// reload): a cancelled scrape must neither count as an error nor replace
+// the previous result.
+std::optional<ScrapeResult> Scrape(const TargetConfig& target,
+                                   const ProfileSchedule& schedule,
+                                   const ScrapeResult& previous,
+                                   Fetcher& fetcher,
+                                   const profile::DecodeLimits& limits);
+
+}  // namespace exporter
+
+#endif  // PPROF_EXPORTER_EXPORTER_SCRAPE_H_

@@ -1,0 +1,99 @@
+#include "exporter/server.h"
+
+#include <httplib.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "exporter/log.h"
+
+namespace exporter {
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen address \"", address, "\" lacks a :port"));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen address \"", address, "\" has a bad port"));
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return std::make_pair(host, port);
+}
+
+Server::Server(ServerHandlers handlers, std::string telemetry_path)
+    : http_(std::make_unique<httplib::Server>()),
+      handlers_(std::move(handlers)) {
+  http_->Get(telemetry_path, [this](const httplib::Request&,
+                                    httplib::Response& res) {
+    res.set_content(handlers_.metrics(),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http_->Get("/", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(handlers_.landing_page(), "text/html; charset=utf-8");
+  });
+  http_->Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("pprof_exporter is healthy.\n", "text/plain");
+  });
+  http_->Get("/-/ready", [this](const httplib::Request&,
+                                httplib::Response& res) {
+    if (handlers_.ready()) {
+      res.set_content("pprof_exporter is ready.\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("pprof_exporter is not ready.\n", "text/plain");
+    }
+  });
+  http_->Post("/-/reload", [this](const httplib::Request&,
+                                  httplib::Response& res) {
+    const absl::Status status = handlers_.reload();
+    if (status.ok()) {
+      res.set_content("configuration reloaded\n", "text/plain");
+    } else {
+      res.status = 500;
+      res.set_content(absl::StrCat("failed to reload config: ",
+                                   status.message(), "\n"),
+                      "text/plain");
+    }
+  });
+  http_->Get("/-/reload", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "POST");
+    res.set_content("Only POST requests allowed\n", "text/plain");
+  });
+}
+
+Server::~Server() { Stop(); }
+
+absl::StatusOr<int> Server::Bind(const std::string& listen_address) {
+  auto host_port = SplitHostPort(listen_address);
+  if (!host_port.ok()) return host_port.status();
+  const auto& [host, port] = *host_port;
+  int bound = -1;
+  if (port == 0) {
+    bound = http_->bind_to_any_port(host.c_str());
+  } else if (http_->bind_to_port(host.c_str(), port)) {
+    bound = port;
+  }
+  if (bound <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen_address));
+  }
+  return bound;
+}
+
+void Server::Run() { http_->listen_after_bind(); }
+
+void Server::Stop() {
+  if (http_->is_running()) http_->stop();
+}
+
+}  // namespace exporter

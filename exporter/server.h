@@ -1,0 +1,53 @@
+// The exporter's own HTTP endpoints, served by cpp-httplib:
+//   <telemetry path>  the metrics (default /metrics)
+//   /                 an HTML landing page: targets, kinds, last results
+//   /-/healthy        200 while the process runs
+//   /-/ready          200 once a configuration is loaded
+//   /-/reload         POST: re-read the configuration
+// The handlers only read snapshots; none of them waits for a scrape.
+#ifndef PPROF_EXPORTER_EXPORTER_SERVER_H_
+#define PPROF_EXPORTER_EXPORTER_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace exporter {
+
+struct ServerHandlers {
+  std::function<std::string()> metrics;       // text exposition
+  std::function<std::string()> landing_page;  // HTML
+  std::function<absl::Status()> reload;
+  std::function<bool()> ready;
+};
+
+class Server {
+ public:
+  Server(ServerHandlers handlers, std::string telemetry_path);
+  ~Server();
+
+  // Binds "host:port" (port 0 picks a free one) and returns the bound port.
+  absl::StatusOr<int> Bind(const std::string& listen_address);
+  // Serves until Stop(); call after Bind.
+  void Run();
+  void Stop();
+
+ private:
+  std::unique_ptr<httplib::Server> http_;
+  ServerHandlers handlers_;
+};
+
+// Splits "host:port" or "[v6]:port".
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    const std::string& address);
+
+}  // namespace exporter
+
+#endif  // PPROF_EXPORTER_EXPORTER_SERVER_H_

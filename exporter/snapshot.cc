@@ -1,0 +1,92 @@
+#include "exporter/snapshot.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace exporter {
+namespace {
+
+std::string Pattern(const std::shared_ptr<const RE2>& regex) {
+  return regex ? regex->pattern() : std::string();
+}
+
+bool SameReduceOptions(const profile::ReduceOptions& a,
+                       const profile::ReduceOptions& b) {
+  return a.top == b.top && Pattern(a.gc_regex) == Pattern(b.gc_regex) &&
+         a.services.method == b.services.method &&
+         a.services.static_count == b.services.static_count &&
+         a.services.label == b.services.label &&
+         Pattern(a.services.regex) == Pattern(b.services.regex);
+}
+
+// Whether scraping `a` yields the same series as scraping `b`.
+bool SameTarget(const TargetConfig& a, const TargetConfig& b) {
+  return a.name == b.name && a.url == b.url && a.labels == b.labels &&
+         SameReduceOptions(a.reduce, b.reduce);
+}
+
+bool SameSchedule(const ProfileSchedule& a, const ProfileSchedule& b) {
+  return a.kind == b.kind && a.interval == b.interval &&
+         a.timeout == b.timeout && a.cpu_seconds == b.cpu_seconds;
+}
+
+std::string SlotKey(absl::string_view target, profile::Kind kind) {
+  return absl::StrCat(target, "\n", profile::KindName(kind));
+}
+
+}  // namespace
+
+LabelPairs TargetLabels(const TargetConfig& target) {
+  LabelPairs labels = {{"target", target.name}};
+  labels.insert(labels.end(), target.labels.begin(), target.labels.end());
+  return labels;
+}
+
+std::shared_ptr<const SlotTable> BuildSlotTable(Config config,
+                                                const SlotTable* previous) {
+  absl::flat_hash_map<std::string, std::shared_ptr<Slot>> old_slots;
+  if (previous != nullptr) {
+    for (const auto& slot : previous->slots) {
+      old_slots[SlotKey(slot->target().name, slot->schedule().kind)] = slot;
+    }
+  }
+  auto table = std::make_shared<SlotTable>();
+  for (const TargetConfig& target : config.targets) {
+    auto shared_target = std::make_shared<const TargetConfig>(target);
+    for (const ProfileSchedule& schedule : target.profiles) {
+      auto old = old_slots.find(SlotKey(target.name, schedule.kind));
+      if (old != old_slots.end() && SameTarget(old->second->target(), target) &&
+          SameSchedule(old->second->schedule(), schedule)) {
+        table->slots.push_back(old->second);
+      } else {
+        table->slots.push_back(
+            std::make_shared<Slot>(shared_target, schedule));
+      }
+    }
+  }
+  table->config = std::move(config);
+  return table;
+}
+
+std::vector<prometheus::MetricFamily> CollectSeries(const SlotTable& table) {
+  FamilyBuilder health;
+  FamilyBuilder derived;
+  AddBuildInfo(&health);
+  for (const auto& slot : table.slots) {
+    const std::shared_ptr<const ScrapeResult> result = slot->result();
+    LabelPairs labels = TargetLabels(slot->target());
+    labels.emplace_back("profile",
+                        std::string(profile::KindName(slot->schedule().kind)));
+    AddScrapeHealth(result->health, labels, &health);
+    derived.Append(result->series);
+  }
+  std::vector<prometheus::MetricFamily> families = std::move(health).Build();
+  std::vector<prometheus::MetricFamily> series = std::move(derived).Build();
+  families.insert(families.end(), std::make_move_iterator(series.begin()),
+                  std::make_move_iterator(series.end()));
+  return families;
+}
+
+}  // namespace exporter

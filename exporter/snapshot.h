@@ -1,0 +1,85 @@
+// Snapshots: the latest scrape outcome of each target and profile kind,
+// immutable once published. A scrape builds a new ScrapeResult and swaps it
+// into its Slot; /metrics and the landing page read whatever is there
+// without waiting for any scrape. Stale series therefore disappear by
+// themselves: a failed scrape publishes a result without derived series.
+#ifndef PPROF_EXPORTER_EXPORTER_SNAPSHOT_H_
+#define PPROF_EXPORTER_EXPORTER_SNAPSHOT_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "exporter/config.h"
+#include "exporter/metrics.h"
+#include "prometheus/metric_family.h"
+
+namespace exporter {
+
+struct ScrapeResult {
+  bool attempted = false;  // false until the first scrape finishes
+  absl::Time finished;
+  ScrapeHealth health;
+  // The last failure, for logs and the landing page; empty when up.
+  std::string error;
+  // The derived series of the last successful scrape; empty when down.
+  std::vector<prometheus::MetricFamily> series;
+};
+
+// One target x profile kind: its schedule and its latest result. Slots
+// survive a reload when their target's configuration did not change.
+class Slot {
+ public:
+  Slot(std::shared_ptr<const TargetConfig> target, ProfileSchedule schedule)
+      : target_(std::move(target)), schedule_(schedule) {}
+
+  const TargetConfig& target() const { return *target_; }
+  const ProfileSchedule& schedule() const { return schedule_; }
+
+  std::shared_ptr<const ScrapeResult> result() const {
+    return std::atomic_load(&result_);
+  }
+  void Publish(std::shared_ptr<const ScrapeResult> result) {
+    std::atomic_store(&result_, std::move(result));
+  }
+
+  // Set while a scrape of this slot is queued or running, so a slow target
+  // never has two scrapes of one kind (and never two CPU profiles) at once.
+  std::atomic<bool> busy{false};
+  // When a failure of this slot was last logged; only the worker that
+  // holds `busy` touches it.
+  absl::Time last_failure_logged = absl::InfinitePast();
+
+ private:
+  const std::shared_ptr<const TargetConfig> target_;
+  const ProfileSchedule schedule_;
+  std::shared_ptr<const ScrapeResult> result_ =
+      std::make_shared<const ScrapeResult>();
+};
+
+// Every slot of the current configuration, in config order. Replaced as a
+// whole on reload.
+struct SlotTable {
+  Config config;
+  std::vector<std::shared_ptr<Slot>> slots;
+};
+
+// target="<name>" followed by the target's constant labels.
+LabelPairs TargetLabels(const TargetConfig& target);
+
+// Builds the table for `config`, taking over the slots of `previous` whose
+// target configuration and schedule are unchanged, so their results and
+// error counters survive a reload.
+std::shared_ptr<const SlotTable> BuildSlotTable(
+    Config config, const SlotTable* previous);
+
+// All series for /metrics: each slot's health, then its derived series.
+std::vector<prometheus::MetricFamily> CollectSeries(const SlotTable& table);
+
+}  // namespace exporter
+
+#endif  // PPROF_EXPORTER_EXPORTER_SNAPSHOT_H_
