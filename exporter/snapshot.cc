@@ -76,6 +76,8 @@ std::vector<prometheus::MetricFamily> CollectSeries(const SlotTable& table) {
   AddBuildInfo(&health);
   for (const auto& slot : table.slots) {
     const std::shared_ptr<const ScrapeResult> result = slot->result();
+    // Like Prometheus's `up`, health exists from the first attempt on.
+    if (!result->attempted) continue;
     LabelPairs labels = TargetLabels(slot->target());
     labels.emplace_back("profile",
                         std::string(profile::KindName(slot->schedule().kind)));

@@ -77,7 +77,8 @@ LabelPairs TargetLabels(const TargetConfig& target);
 std::shared_ptr<const SlotTable> BuildSlotTable(
     Config config, const SlotTable* previous);
 
-// All series for /metrics: each slot's health, then its derived series.
+// All series for /metrics: each attempted slot's health, then its derived
+// series.
 std::vector<prometheus::MetricFamily> CollectSeries(const SlotTable& table);
 
 }  // namespace exporter
