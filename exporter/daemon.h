@@ -11,7 +11,7 @@ namespace exporter {
 
 // The exporter's default listen address: loopback only, on a port not in
 // Prometheus's default port allocations list.
-inline constexpr char kDefaultListenAddress[] = "127.0.0.1:9862";
+inline constexpr char kDefaultListenAddress[] = "127.0.0.1:10066";
 
 // Runs until a termination signal; returns the process exit code (2 for
 // usage errors, 1 when the configuration or the listen address is bad).

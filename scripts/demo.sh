@@ -43,8 +43,8 @@ targets:
       mutex: {}
       block: {}
 YAML
-listen=127.0.0.1:9862
-if (exec 3<>/dev/tcp/127.0.0.1/9862) 2>/dev/null; then listen=127.0.0.1:0; fi
+listen=127.0.0.1:10066
+if (exec 3<>/dev/tcp/127.0.0.1/10066) 2>/dev/null; then listen=127.0.0.1:0; fi
 "$bin/exporter/pprof_exporter" --config.file="$work/config.yml" \
   --web.listen-address="$listen" 2>"$work/exporter.log" &
 pids+=($!)

@@ -9,7 +9,8 @@ packages=(
   prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go golang-github-google-pprof-dev
-  prometheus curl python3 procps
+  prometheus curl python3 python3-yaml procps
+  systemd nix-bin
 )
 
 missing=()

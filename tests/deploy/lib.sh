@@ -1,0 +1,58 @@
+# Shared by tests/deploy/*_test.sh. Source it; it sets ROOT (the repository,
+# or Bazel's runfiles tree of it), TMP, and the helpers below. Works both as
+# a Bazel sh_test and run directly from a checkout.
+set -euo pipefail
+
+if [[ -n "${TEST_SRCDIR:-}" && -n "${TEST_WORKSPACE:-}" ]]; then
+  ROOT="$TEST_SRCDIR/$TEST_WORKSPACE"
+else
+  ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+fi
+# Bazel runs tests without HOME; some tools (nix) want one.
+TMP="${TEST_TMPDIR:-$(mktemp -d)}"
+export HOME="${HOME:-$TMP}"
+[[ -n "${TEST_TMPDIR:-}" ]] || trap 'rm -rf "$TMP"' EXIT
+
+DEPLOY="$ROOT/deploy"
+HERE="$ROOT/tests/deploy"
+# The port the exporter listens on by default (see deploy/README.md).
+DEFAULT_PORT=10066
+
+FAILURES=0
+PASSES=0
+
+pass() { echo "PASS: $*"; PASSES=$((PASSES + 1)); }
+fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
+skip() { echo "SKIP: $*"; }
+
+# run NAME CMD...: runs CMD, PASS if it exits 0, FAIL (with its output) if not.
+run() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then
+    pass "$name"
+  else
+    fail "$name"
+    printf '%s\n' "$out" | sed 's/^/    /' >&2
+  fi
+}
+
+# run_fails NAME CMD...: the opposite, for checks that must reject bad input.
+run_fails() {
+  local name=$1
+  shift
+  if "$@" >/dev/null 2>&1; then
+    fail "$name (expected a failure, got success)"
+  else
+    pass "$name"
+  fi
+}
+
+finish() {
+  echo "$PASSES passed, $FAILURES failed"
+  [[ $FAILURES -eq 0 ]]
+}
+
+need() {
+  command -v "$1" >/dev/null 2>&1
+}
