@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "profile/inflate.h"
 #include "profile/profile.pb.h"
 #include "profile/prune.h"
@@ -20,6 +21,23 @@ namespace pb = ::perftools::profiles;
 
 absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("malformed profile: ", what));
+}
+
+// protobuf files a known field that arrives with the wrong wire type under
+// "unknown fields" and carries on; pprof's parser rejects such input, so we
+// do too. Unknown field numbers stay allowed, as in pprof.
+template <typename Message>
+absl::Status CheckWireTypes(const Message& message) {
+  const auto& unknown = message.GetReflection()->GetUnknownFields(message);
+  if (unknown.empty()) return absl::OkStatus();
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const int number = unknown.field(i).number();
+    if (Message::descriptor()->FindFieldByNumber(number) != nullptr) {
+      return Invalid(absl::StrCat(Message::descriptor()->name(), " field ",
+                                  number, " has the wrong wire type"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Maps the non-zero ids of one table (locations, functions, mappings) to
@@ -66,6 +84,7 @@ class Decoder {
     if (proto_.string_table_size() == 0 || !proto_.string_table(0).empty()) {
       return Invalid("string_table[0] must be the empty string");
     }
+    if (auto s = CheckWireTypes(proto_); !s.ok()) return s;
     if (proto_.sample_type_size() == 0) {
       return Invalid("no sample types (not a profile.proto?)");
     }
@@ -94,6 +113,7 @@ class Decoder {
 
   absl::StatusOr<ValueType> DecodeValueType(const pb::ValueType& vt,
                                             absl::string_view field) const {
+    if (auto s = CheckWireTypes(vt); !s.ok()) return s;
     auto type = String(vt.type(), field);
     if (!type.ok()) return type.status();
     auto unit = String(vt.unit(), field);
@@ -156,6 +176,7 @@ class Decoder {
   absl::Status DecodeFunctions() {
     function_names_.reserve(proto_.function_size());
     for (const auto& fn : proto_.function()) {
+      if (auto s = CheckWireTypes(fn); !s.ok()) return s;
       auto name = String(fn.name(), "function.name");
       if (!name.ok()) return name.status();
       for (int64_t index : {fn.system_name(), fn.filename()}) {
@@ -164,6 +185,7 @@ class Decoder {
       function_names_.push_back(*name);
     }
     for (const auto& mapping : proto_.mapping()) {
+      if (auto s = CheckWireTypes(mapping); !s.ok()) return s;
       for (int64_t index : {mapping.filename(), mapping.build_id()}) {
         if (auto s = String(index, "mapping"); !s.ok()) return s.status();
       }
@@ -179,6 +201,7 @@ class Decoder {
     std::vector<absl::string_view> line_names;
     for (const auto& loc : proto_.location()) {
       out_.location_begin.push_back(out_.location_frames.size());
+      if (auto s = CheckWireTypes(loc); !s.ok()) return s;
       if (loc.mapping_id() != 0 && mappings_.Find(loc.mapping_id()) < 0) {
         return Invalid(absl::StrCat("location ", loc.id(),
                                     " refers to unknown mapping id ",
@@ -186,6 +209,7 @@ class Decoder {
       }
       line_names.clear();
       for (const auto& line : loc.line()) {
+        if (auto s = CheckWireTypes(line); !s.ok()) return s;
         const int fn = functions_.Find(line.function_id());
         if (fn < 0) {
           return Invalid(absl::StrCat("location ", loc.id(),
@@ -230,6 +254,7 @@ class Decoder {
     };
     std::vector<uint32_t> stack;
     for (const auto& sample : proto_.sample()) {
+      if (auto s = CheckWireTypes(sample); !s.ok()) return s;
       if (static_cast<size_t>(sample.value_size()) != num_types) {
         return Invalid(absl::StrCat("sample has ", sample.value_size(),
                                     " values for ", num_types,
@@ -252,6 +277,7 @@ class Decoder {
                                    stack.end() - kept, stack.end());
       out_.label_begin.push_back(out_.labels.size());
       for (const auto& label : sample.label()) {
+        if (auto s = CheckWireTypes(label); !s.ok()) return s;
         for (int64_t index : {label.key(), label.str(), label.num_unit()}) {
           if (auto s = String(index, "label"); !s.ok()) return s.status();
         }

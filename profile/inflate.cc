@@ -28,6 +28,12 @@ size_t SizeHint(absl::string_view gzipped) {
          static_cast<size_t>(p[2]) << 16 | static_cast<size_t>(p[3]) << 24;
 }
 
+absl::Status TooLarge(size_t max_output_bytes) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("gzip: decompressed profile exceeds the limit of ",
+                   max_output_bytes, " bytes"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> Gunzip(absl::string_view gzipped,
@@ -40,7 +46,9 @@ absl::StatusOr<std::string> Gunzip(absl::string_view gzipped,
   absl::Cleanup end_stream = [&stream] { inflateEnd(&stream); };
 
   std::string out;
-  size_t hint = SizeHint(gzipped);
+  // Deflate expands at most ~1032:1, so a trailer claiming more is a lie;
+  // never let it make us allocate the whole cap up front.
+  const size_t hint = std::min(SizeHint(gzipped), gzipped.size() * 1032);
   out.resize(std::max<size_t>(std::min(hint, max_output_bytes), 64 << 10));
 
   stream.next_in =
@@ -53,11 +61,7 @@ absl::StatusOr<std::string> Gunzip(absl::string_view gzipped,
         static_cast<uInt>(std::min<size_t>(input_left, 1u << 30));
     stream.avail_in = input_chunk;
     if (produced == out.size()) {
-      if (out.size() >= max_output_bytes + 1) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "gzip: decompressed profile exceeds the limit of ",
-            max_output_bytes, " bytes"));
-      }
+      if (out.size() >= max_output_bytes + 1) return TooLarge(max_output_bytes);
       // Room for one byte beyond the cap, so exceeding it is detectable.
       out.resize(std::min(out.size() * 2, max_output_bytes + 1));
     }
@@ -67,22 +71,26 @@ absl::StatusOr<std::string> Gunzip(absl::string_view gzipped,
     const int rc = inflate(&stream, Z_NO_FLUSH);
     produced += room - stream.avail_out;
     input_left -= input_chunk - stream.avail_in;
-    if (produced > max_output_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("gzip: decompressed profile exceeds the limit of ",
-                       max_output_bytes, " bytes"));
-    }
-    if (rc == Z_STREAM_END) break;
-    if (rc == Z_BUF_ERROR && input_left == 0 && stream.avail_out != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "gzip: truncated stream after ", gzipped.size(), " bytes"));
+    if (produced > max_output_bytes) return TooLarge(max_output_bytes);
+    if (rc == Z_STREAM_END) {
+      if (input_left == 0) break;
+      // Like Go's gzip reader: another member continues the stream, and
+      // anything else after a member is an error.
+      if (!IsGzip(absl::string_view(
+              reinterpret_cast<const char*>(stream.next_in), input_left))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "gzip: ", input_left, " unexpected bytes after the stream"));
+      }
+      inflateReset(&stream);
+      continue;
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
       return absl::InvalidArgumentError(absl::StrCat(
           "gzip: corrupt data (", stream.msg ? stream.msg : "zlib error",
           ")"));
     }
-    if (rc == Z_OK && input_left == 0 && stream.avail_out != 0) {
+    // Output room left but no input: the stream ends early.
+    if (input_left == 0 && stream.avail_out != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "gzip: truncated stream after ", gzipped.size(), " bytes"));
     }

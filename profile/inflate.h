@@ -15,7 +15,8 @@ namespace profile {
 // True when `data` starts with the gzip magic bytes 1f 8b.
 bool IsGzip(absl::string_view data);
 
-// Inflates one gzip member. Fails with ResourceExhausted when the output
+// Inflates a gzip stream; several members are concatenated, as Go's gzip
+// reader does, and anything else after a member is an error. Fails with ResourceExhausted when the output
 // would exceed `max_output_bytes`, and InvalidArgument when the stream is
 // corrupt or truncated.
 absl::StatusOr<std::string> Gunzip(absl::string_view gzipped,

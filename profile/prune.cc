@@ -31,13 +31,14 @@ FramePruner FramePruner::Create(absl::string_view drop_frames,
                                 absl::string_view keep_frames) {
   FramePruner pruner;
   if (drop_frames.empty()) return pruner;
-  // pprof anchors both expressions: ^(expr)$.
-  auto drop = std::make_shared<RE2>(absl::StrCat("(", drop_frames, ")"),
+  // Exactly pprof's wrapping, ^(expr)$, searched for: an expression that
+  // closes the group itself ("a)|(b") must behave as it does in pprof.
+  auto drop = std::make_shared<RE2>(absl::StrCat("^(", drop_frames, ")$"),
                                     RE2::Quiet);
   if (!drop->ok()) return pruner;
   if (!keep_frames.empty()) {
-    auto keep = std::make_shared<RE2>(absl::StrCat("(", keep_frames, ")"),
-                                      RE2::Quiet);
+    auto keep = std::make_shared<RE2>(
+        absl::StrCat("^(", keep_frames, ")$"), RE2::Quiet);
     if (!keep->ok()) return pruner;
     pruner.keep_ = std::move(keep);
   }
@@ -47,8 +48,9 @@ FramePruner FramePruner::Create(absl::string_view drop_frames,
 
 bool FramePruner::Drops(absl::string_view function_name) const {
   const absl::string_view simple = SimplifyFunctionName(function_name);
-  return FullMatch(simple, *drop_) &&
-         (keep_ == nullptr || !FullMatch(simple, *keep_));
+  const re2::StringPiece text(simple.data(), simple.size());
+  return RE2::PartialMatch(text, *drop_) &&
+         (keep_ == nullptr || !RE2::PartialMatch(text, *keep_));
 }
 
 size_t FramePruner::AddLocation(
