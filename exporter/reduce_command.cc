@@ -3,7 +3,6 @@
 #include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -82,13 +81,33 @@ absl::StatusOr<profile::ReduceOptions> OptionsFromFlags(
   return options;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+// Decodes a file read in chunks, so that a large profile is never held
+// both compressed and decompressed.
+absl::StatusOr<profile::Profile> DecodeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot open file");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return absl::DataLossError("read error");
-  return bytes.str();
+  // The gzip trailer's size field sizes the output buffer up front.
+  size_t size_hint = 0;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size >= 4) {
+    char trailer[4];
+    in.seekg(size - 4);
+    in.read(trailer, 4);
+    size_hint = std::min<size_t>(profile::GzipSizeHint({trailer, 4}),
+                                 static_cast<size_t>(size) * 1032);
+  }
+  in.clear();
+  in.seekg(0);
+  std::string buffer(1 << 20, '\0');
+  return profile::DecodeChunks(
+      [&]() -> absl::StatusOr<absl::string_view> {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        if (in.bad()) return absl::DataLossError("read error");
+        return absl::string_view(buffer.data(),
+                                 static_cast<size_t>(in.gcount()));
+      },
+      size_hint);
 }
 
 // "heap.pb.gz" -> "heap": the default target label keeps the series of
@@ -131,12 +150,7 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
       err << path << ": " << reason << "\n";
       exit_code = std::max(exit_code, code);
     };
-    auto bytes = ReadFile(path);
-    if (!bytes.ok()) {
-      fail(bytes.status().message(), 1);
-      continue;
-    }
-    auto decoded = profile::Decode(*bytes);
+    auto decoded = DecodeFile(path);
     if (!decoded.ok()) {
       fail(decoded.status().message(), 1);
       continue;

@@ -8,15 +8,15 @@ namespace profile {
 ContentionReduction ReduceContention(const Profile& profile, int value_index,
                                      const ReduceOptions& options) {
   ContentionReduction out;
+  const FunctionTable table = TabulateFunctions(profile, value_index);
   if (auto delay = profile.FindSampleType("delay")) {
-    out.delay_seconds = InBaseUnits(SumValues(profile, *delay),
-                                    profile.sample_types[*delay].unit);
+    out.delay_seconds =
+        InBaseUnits(table.sums[*delay], profile.sample_types[*delay].unit);
   }
   if (auto contentions = profile.FindSampleType("contentions")) {
-    out.contentions = InBaseUnits(SumValues(profile, *contentions),
+    out.contentions = InBaseUnits(table.sums[*contentions],
                                   profile.sample_types[*contentions].unit);
   }
-  const FunctionTable table = TabulateFunctions(profile, value_index);
   out.top_flat = TopByFlat(profile, table, options.top);
   out.top_cum = TopByCum(profile, table, options.top);
   return out;

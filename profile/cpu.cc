@@ -37,26 +37,28 @@ CpuReduction ReduceCpu(const Profile& profile, int value_index,
   out.duration_seconds = static_cast<double>(profile.duration_nanos) / 1e9;
 
   const int cpu_index = profile.FindSampleType("cpu").value_or(value_index);
-  const absl::int128 cpu_total = SumValues(profile, cpu_index);
+  const std::vector<bool> location_is_gc = GcLocations(
+      profile, options.gc_regex ? *options.gc_regex : DefaultGcRegex());
+
+  // One pass over the samples for every figure.
+  FunctionTabulator tabulator(profile, value_index);
+  profile.ForEachSample([&](const SampleRef& sample) {
+    tabulator.Add(sample);
+    for (uint32_t loc : sample.locations) {
+      if (location_is_gc[loc]) {
+        out.gc_value += sample.values[cpu_index];
+        return;
+      }
+    }
+  });
+  const FunctionTable table = std::move(tabulator).Finish();
+
+  const absl::int128 cpu_total = table.sums[cpu_index];
   if (profile.FindSampleType("cpu")) {
     out.sampled_seconds =
         InBaseUnits(cpu_total, profile.sample_types[cpu_index].unit);
   }
-
-  const std::vector<bool> location_is_gc = GcLocations(
-      profile, options.gc_regex ? *options.gc_regex : DefaultGcRegex());
-  absl::int128& gc_total = out.gc_value;
-  for (size_t s = 0; s < profile.num_samples(); ++s) {
-    for (uint32_t loc : profile.locations_of(s)) {
-      if (location_is_gc[loc]) {
-        gc_total += profile.value(s, cpu_index);
-        break;
-      }
-    }
-  }
-  out.gc_ratio = Ratio(gc_total, cpu_total);
-
-  const FunctionTable table = TabulateFunctions(profile, value_index);
+  out.gc_ratio = Ratio(out.gc_value, cpu_total);
   out.top_flat = TopByFlat(profile, table, options.top);
   out.top_cum = TopByCum(profile, table, options.top);
   return out;

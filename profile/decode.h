@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "profile/inflate.h"
 #include "profile/profile.h"
 
 namespace profile {
@@ -25,6 +26,13 @@ struct DecodeLimits {
 // samples is not an error.
 absl::StatusOr<Profile> Decode(absl::string_view bytes,
                                const DecodeLimits& limits = {});
+
+// The same for input read piece by piece, e.g. from a file, so that the
+// compressed and the decompressed profile are never both in memory.
+// `size_hint` is the expected decompressed size (GzipSizeHint of the last
+// four bytes of a gzip file), or 0 if unknown.
+absl::StatusOr<Profile> DecodeChunks(ChunkSource next_chunk, size_t size_hint,
+                                     const DecodeLimits& limits = {});
 
 // Implements pprof's default sample type: the profile's
 // default_sample_type when set, else inuse_space when present (heap

@@ -22,6 +22,8 @@ namespace {
 using ::profile::testing::Gzip;
 using ::profile::testing::ProfileBuilder;
 using ::profile::testing::SampleFrames;
+using ::profile::testing::SampleLabels;
+using ::profile::testing::SampleValues;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -75,14 +77,17 @@ TEST(Decode, GzippedAndRawBytesDecodeToTheSameProfile) {
   ASSERT_TRUE(raw.ok()) << raw.status();
   ASSERT_TRUE(gzipped.ok()) << gzipped.status();
   EXPECT_EQ(raw->frame_names, gzipped->frame_names);
-  EXPECT_EQ(raw->sample_values, gzipped->sample_values);
-  EXPECT_EQ(raw->sample_locations, gzipped->sample_locations);
+  EXPECT_EQ(SampleValues(*raw), SampleValues(*gzipped));
   ASSERT_EQ(raw->num_samples(), 2u);
+  ASSERT_EQ(gzipped->num_samples(), 2u);
+  for (size_t s = 0; s < 2; ++s) {
+    EXPECT_EQ(SampleFrames(*raw, s), SampleFrames(*gzipped, s));
+  }
   EXPECT_THAT(SampleFrames(*raw, 0),
               ElementsAre("main.leaf", "main.middle", "main.main"));
   EXPECT_THAT(SampleFrames(*raw, 1), ElementsAre("main.other", "main.main"));
-  EXPECT_EQ(raw->value(1, 0), 2);
-  EXPECT_EQ(raw->value(1, 1), 20'000'000);
+  EXPECT_EQ(SampleValues(*raw)[1][0], 2);
+  EXPECT_EQ(SampleValues(*raw)[1][1], 20'000'000);
 }
 
 TEST(Decode, HeaderFieldsAndTableSizesAreCopied) {
@@ -217,9 +222,7 @@ TEST(Decode, StringIndexZeroDecodesAsEmptyString) {
   EXPECT_EQ(p->sample_types[0].unit, "");
   EXPECT_EQ(p->period_type.type, "");  // period_type left at index 0
   EXPECT_EQ(p->period_type.unit, "");
-  ASSERT_EQ(p->labels_of(0).size(), 1u);
-  EXPECT_EQ(p->label_strings[p->labels_of(0)[0].key], "");
-  EXPECT_EQ(p->label_strings[p->labels_of(0)[0].value], "value-of-empty-key");
+  EXPECT_THAT(SampleLabels(*p, 0), ElementsAre("=value-of-empty-key"));
 }
 
 TEST(Decode, StringLabelsAreKeptAndNumericLabelsAreNot) {
@@ -234,12 +237,9 @@ TEST(Decode, StringLabelsAreKeptAndNumericLabelsAreNot) {
   auto p = Decode(b.Raw());
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_EQ(p->num_samples(), 2u);
-  std::vector<std::string> labels;
-  for (const Label& l : p->labels_of(0)) {
-    labels.push_back(p->label_strings[l.key] + "=" + p->label_strings[l.value]);
-  }
-  EXPECT_THAT(labels, ElementsAre("service=svc-1", "component=api"));
-  EXPECT_THAT(p->labels_of(1), IsEmpty());
+  EXPECT_THAT(SampleLabels(*p, 0),
+              ElementsAre("service=svc-1", "component=api"));
+  EXPECT_THAT(SampleLabels(*p, 1), IsEmpty());
 }
 
 TEST(Decode, SparseIdsResolveLikeDenseOnes) {
@@ -282,7 +282,7 @@ TEST(Decode, ValidProfileWithoutSamplesDecodes) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->num_samples(), 0u);
   EXPECT_EQ(p->num_locations(), 1u);
-  EXPECT_THAT(p->sample_values, IsEmpty());
+  EXPECT_THAT(SampleValues(*p), IsEmpty());
   EXPECT_EQ(p->default_sample_index, 1);
 }
 

@@ -2,7 +2,6 @@
 // hosts, goroutines per service, and where the goroutines wait, grouped by
 // the first frame of application code.
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <vector>
 
@@ -14,35 +13,31 @@ namespace {
 
 using Counts = std::vector<std::pair<std::string, int64_t>>;
 
-std::optional<uint32_t> LabelStringId(const Profile& profile,
-                                      absl::string_view text) {
-  for (uint32_t id = 0; id < profile.label_strings.size(); ++id) {
-    if (profile.label_strings[id] == text) return id;
-  }
-  return std::nullopt;
-}
-
 // Goroutines per value of the label `key`; a sample counts once per value.
+// Labels are compared by text: a string table may hold duplicates.
 Counts CountByLabel(const Profile& profile, int value_index,
                     absl::string_view key) {
-  std::map<std::string, int64_t> counts;
-  const std::optional<uint32_t> key_id = LabelStringId(profile, key);
-  if (!key_id) return {};
-  std::vector<uint32_t> values_of_sample;
-  for (size_t s = 0; s < profile.num_samples(); ++s) {
+  absl::flat_hash_map<absl::string_view, int64_t> counts;
+  std::vector<absl::string_view> values_of_sample;
+  profile.ForEachSample([&](const SampleRef& sample) {
     values_of_sample.clear();
-    for (const Label& label : profile.labels_of(s)) {
-      if (label.key != *key_id) continue;
+    for (const Label& label : sample.labels) {
+      if (profile.string(label.key) != key) continue;
+      const absl::string_view value = profile.string(label.value);
       if (std::find(values_of_sample.begin(), values_of_sample.end(),
-                    label.value) != values_of_sample.end()) {
+                    value) != values_of_sample.end()) {
         continue;
       }
-      values_of_sample.push_back(label.value);
-      counts[profile.label_strings[label.value]] +=
-          profile.value(s, value_index);
+      values_of_sample.push_back(value);
+      counts[value] += sample.values[value_index];
     }
+  });
+  Counts out;
+  for (const auto& [value, count] : counts) {
+    out.emplace_back(std::string(value), count);
   }
-  return Counts(counts.begin(), counts.end());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // Goroutines whose stack has a frame matching `regex`.
@@ -53,15 +48,16 @@ int64_t CountMatchingStacks(const Profile& profile, int value_index,
     frame_matches[f] = FullMatch(profile.frame_names[f], regex);
   }
   int64_t count = 0;
-  for (size_t s = 0; s < profile.num_samples(); ++s) {
-    bool matches = false;
-    for (uint32_t loc : profile.locations_of(s)) {
+  profile.ForEachSample([&](const SampleRef& sample) {
+    for (uint32_t loc : sample.locations) {
       for (uint32_t frame : profile.frames_of_location(loc)) {
-        matches = matches || frame_matches[frame];
+        if (frame_matches[frame]) {
+          count += sample.values[value_index];
+          return;
+        }
       }
     }
-    if (matches) count += profile.value(s, value_index);
-  }
+  });
   return count;
 }
 
@@ -72,11 +68,11 @@ Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
   std::vector<int8_t> is_app(profile.frame_names.size(), -1);  // -1: unknown
   std::vector<int64_t> counts(profile.frame_names.size(), 0);
   std::vector<bool> seen(profile.frame_names.size(), false);
-  for (size_t s = 0; s < profile.num_samples(); ++s) {
-    const int64_t v = profile.value(s, value_index);
-    if (v == 0) continue;
+  profile.ForEachSample([&](const SampleRef& sample) {
+    const int64_t v = sample.values[value_index];
+    if (v == 0) return;
     std::optional<uint32_t> leaf, first_app;
-    for (uint32_t loc : profile.locations_of(s)) {
+    for (uint32_t loc : sample.locations) {
       for (uint32_t frame : profile.frames_of_location(loc)) {
         if (!leaf) leaf = frame;
         if (is_app[frame] < 0) {
@@ -90,10 +86,10 @@ Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
       if (first_app) break;
     }
     const std::optional<uint32_t> group = first_app ? first_app : leaf;
-    if (!group) continue;  // a sample without locations
+    if (!group) return;  // a sample without locations
     counts[*group] += v;
     seen[*group] = true;
-  }
+  });
   Counts out;
   for (size_t f = 0; f < counts.size(); ++f) {
     if (seen[f]) out.emplace_back(profile.frame_names[f], counts[f]);

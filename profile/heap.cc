@@ -6,11 +6,11 @@ namespace profile {
 
 namespace {
 
-std::optional<double> Total(const Profile& profile, absl::string_view type) {
+std::optional<double> Total(const Profile& profile, const FunctionTable& table,
+                            absl::string_view type) {
   const auto index = profile.FindSampleType(type);
   if (!index) return std::nullopt;
-  return InBaseUnits(SumValues(profile, *index),
-                     profile.sample_types[*index].unit);
+  return InBaseUnits(table.sums[*index], profile.sample_types[*index].unit);
 }
 
 }  // namespace
@@ -18,11 +18,11 @@ std::optional<double> Total(const Profile& profile, absl::string_view type) {
 HeapReduction ReduceHeap(const Profile& profile, int value_index,
                          const ReduceOptions& options) {
   HeapReduction out;
-  out.inuse_bytes = Total(profile, "inuse_space");
-  out.inuse_objects = Total(profile, "inuse_objects");
-  out.alloc_bytes = Total(profile, "alloc_space");
-  out.alloc_objects = Total(profile, "alloc_objects");
   const FunctionTable table = TabulateFunctions(profile, value_index);
+  out.inuse_bytes = Total(profile, table, "inuse_space");
+  out.inuse_objects = Total(profile, table, "inuse_objects");
+  out.alloc_bytes = Total(profile, table, "alloc_space");
+  out.alloc_objects = Total(profile, table, "alloc_objects");
   out.top_flat = TopByFlat(profile, table, options.top);
   out.top_cum = TopByCum(profile, table, options.top);
   return out;

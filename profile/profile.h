@@ -1,24 +1,32 @@
 // The decoded profile: one plain, validated data model that every reducer
-// reads. It is built once by Decode() (decode.h) from profile.proto bytes and
+// reads. Decode() (decode.h) builds it once from profile.proto bytes and it
 // never changes afterwards, so reducers need no id lookups and no checks.
 //
-// Stacks are stored as flat arrays of dense indices, leaf first:
-//   sample s  -> locations  sample_locations[sample_begin[s] .. sample_begin[s+1])
-//   location l -> frames    location_frames[location_begin[l] .. location_begin[l+1])
-//   frame      -> function  frame_names[id]
+// Tables are dense arrays, leaf first:
+//   location l -> frames   location_frames[location_begin[l] .. [l+1])
+//   frame      -> function frame_names[id]
 // A location's frames are its Lines, innermost (inlined) first, after pprof's
 // drop_frames pruning. A frame is identified by its function *name*, which is
 // how `go tool pprof -top` groups at function granularity.
+//
+// Samples are by far the bulk of a profile, so they are not copied out:
+// ForEachSample() decodes them from the profile's own bytes on each visit,
+// which keeps memory near the size of the uncompressed profile.
 #ifndef PPROF_EXPORTER_PROFILE_PROFILE_H_
 #define PPROF_EXPORTER_PROFILE_PROFILE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "profile/id_index.h"
+#include "profile/prune.h"
 
 namespace profile {
 
@@ -27,13 +35,21 @@ struct ValueType {
   std::string unit;  // e.g. "nanoseconds", "bytes", "count"
 };
 
-// A string label (key=value) of a sample, as ids into Profile::label_strings.
+// A string label (key=value) of a sample, as string table indices.
 struct Label {
   uint32_t key;
   uint32_t value;
 };
 
-struct Profile {
+// One sample during a visit; the spans are valid only inside the visit.
+struct SampleRef {
+  absl::Span<const uint32_t> locations;  // dense indices, leaf first, pruned
+  absl::Span<const int64_t> values;      // one per sample type
+  absl::Span<const Label> labels;        // string labels; numeric ones dropped
+};
+
+class Profile {
+ public:
   std::vector<ValueType> sample_types;
   // pprof's default choice of sample type; see DefaultSampleIndex().
   int default_sample_index = 0;
@@ -48,42 +64,40 @@ struct Profile {
   std::vector<uint32_t> location_begin;  // size num_locations + 1
   std::vector<uint32_t> location_frames;
 
-  // Per sample: its locations, leaf first, and its values, row-major
-  // (sample_types.size() values per sample).
-  std::vector<uint32_t> sample_begin;  // size num_samples + 1
-  std::vector<uint32_t> sample_locations;
-  std::vector<int64_t> sample_values;
-
-  // Per sample: its string labels. Numeric labels are not kept.
-  std::vector<uint32_t> label_begin;  // size num_samples + 1
-  std::vector<Label> labels;
-  std::vector<std::string> label_strings;
-
   // Table sizes of the encoded profile, for reporting.
   size_t num_functions = 0;
   size_t num_mappings = 0;
 
-  size_t num_samples() const { return sample_begin.size() - 1; }
+  size_t num_samples() const { return samples_.size(); }
   size_t num_locations() const { return location_begin.size() - 1; }
 
-  int64_t value(size_t sample, int index) const {
-    return sample_values[sample * sample_types.size() + index];
-  }
-  absl::Span<const uint32_t> locations_of(size_t sample) const {
-    return {sample_locations.data() + sample_begin[sample],
-            sample_begin[sample + 1] - sample_begin[sample]};
-  }
   absl::Span<const uint32_t> frames_of_location(uint32_t location) const {
     return {location_frames.data() + location_begin[location],
             location_begin[location + 1] - location_begin[location]};
   }
-  absl::Span<const Label> labels_of(size_t sample) const {
-    return {labels.data() + label_begin[sample],
-            label_begin[sample + 1] - label_begin[sample]};
-  }
+
+  // Calls `visit` for every sample, in profile order.
+  void ForEachSample(absl::FunctionRef<void(const SampleRef&)> visit) const;
+
+  // An entry of the string table (label keys and values index it).
+  absl::string_view string(uint32_t index) const { return strings_[index]; }
+  // The string table index of `text`, if it is in the table.
+  std::optional<uint32_t> FindString(absl::string_view text) const;
 
   // Index of the sample type with this name, if the profile has one.
   std::optional<int> FindSampleType(absl::string_view type) const;
+
+ private:
+  friend class Decoder;
+
+  // The uncompressed profile.proto bytes; samples and strings point into
+  // them. Shared so that moving a Profile keeps the views valid.
+  std::shared_ptr<const std::string> wire_;
+  std::vector<absl::string_view> strings_;
+  // Each sample's encoded message: offset and size within wire_.
+  std::vector<std::pair<uint32_t, uint32_t>> samples_;
+  IdIndex location_ids_;
+  FramePruner pruner_;
 };
 
 }  // namespace profile

@@ -32,9 +32,8 @@ std::string DescribeSampleTypes(const Profile& profile) {
 
 absl::int128 SumValues(const Profile& profile, int index) {
   absl::int128 sum = 0;
-  for (size_t s = 0; s < profile.num_samples(); ++s) {
-    sum += profile.value(s, index);
-  }
+  profile.ForEachSample(
+      [&](const SampleRef& sample) { sum += sample.values[index]; });
   return sum;
 }
 

@@ -43,8 +43,6 @@ Profile MustDecode(const ProfileBuilder& b) {
   Profile empty;
   empty.sample_types.push_back({"samples", "count"});
   empty.location_begin = {0};
-  empty.sample_begin = {0};
-  empty.label_begin = {0};
   return empty;
 }
 

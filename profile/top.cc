@@ -38,38 +38,52 @@ double Ratio(absl::int128 value, absl::int128 total) {
   return static_cast<double>(value) / static_cast<double>(total);
 }
 
-FunctionTable TabulateFunctions(const Profile& profile, int sample_index) {
-  const size_t num_frames = profile.frame_names.size();
-  std::vector<absl::int128> flat(num_frames), cum(num_frames);
-  // last_sample[f] == s + 1 when frame f was already counted for sample s:
-  // a generation stamp instead of a per-sample set.
-  std::vector<uint32_t> last_sample(num_frames, 0);
-  std::vector<bool> seen(num_frames, false);
-  FunctionTable table;
-  for (size_t s = 0; s < profile.num_samples(); ++s) {
-    const int64_t v = profile.value(s, sample_index);
-    if (v == 0) continue;
-    table.total += Abs(v);
-    const uint32_t stamp = static_cast<uint32_t>(s + 1);
-    bool leaf = true;
-    for (uint32_t loc : profile.locations_of(s)) {
-      for (uint32_t frame : profile.frames_of_location(loc)) {
-        if (leaf) {
-          flat[frame] += v;
-          leaf = false;
-        }
-        if (last_sample[frame] != stamp) {
-          last_sample[frame] = stamp;
-          cum[frame] += v;
-          seen[frame] = true;
-        }
+FunctionTabulator::FunctionTabulator(const Profile& profile, int sample_index)
+    : profile_(profile),
+      sample_index_(sample_index),
+      flat_(profile.frame_names.size()),
+      cum_(profile.frame_names.size()),
+      last_stamp_(profile.frame_names.size(), 0),
+      seen_(profile.frame_names.size(), false) {
+  table_.sums.assign(profile.sample_types.size(), 0);
+}
+
+void FunctionTabulator::Add(const SampleRef& sample) {
+  for (size_t i = 0; i < sample.values.size(); ++i) {
+    table_.sums[i] += sample.values[i];
+  }
+  const int64_t v = sample.values[sample_index_];
+  if (v == 0) return;
+  table_.total += Abs(v);
+  ++stamp_;
+  bool leaf = true;
+  for (uint32_t loc : sample.locations) {
+    for (uint32_t frame : profile_.frames_of_location(loc)) {
+      if (leaf) {
+        flat_[frame] += v;
+        leaf = false;
+      }
+      if (last_stamp_[frame] != stamp_) {
+        last_stamp_[frame] = stamp_;
+        cum_[frame] += v;
+        seen_[frame] = true;
       }
     }
   }
-  for (uint32_t f = 0; f < num_frames; ++f) {
-    if (seen[f]) table.functions.push_back({f, flat[f], cum[f]});
+}
+
+FunctionTable FunctionTabulator::Finish() && {
+  for (uint32_t f = 0; f < flat_.size(); ++f) {
+    if (seen_[f]) table_.functions.push_back({f, flat_[f], cum_[f]});
   }
-  return table;
+  return std::move(table_);
+}
+
+FunctionTable TabulateFunctions(const Profile& profile, int sample_index) {
+  FunctionTabulator tabulator(profile, sample_index);
+  profile.ForEachSample(
+      [&](const SampleRef& sample) { tabulator.Add(sample); });
+  return std::move(tabulator).Finish();
 }
 
 std::vector<FunctionShare> TopByFlat(const Profile& profile,

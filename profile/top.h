@@ -28,8 +28,32 @@ struct FunctionValue {
 struct FunctionTable {
   absl::int128 total = 0;  // sum of |value| over all samples
   std::vector<FunctionValue> functions;  // every function on a counted stack
+  // Per sample type: the plain sum over all samples (zero ones included).
+  std::vector<absl::int128> sums;
 };
 
+// Builds a FunctionTable sample by sample, so that a reducer can compute
+// its other figures in the same pass over the samples (each pass decodes
+// every sample again).
+class FunctionTabulator {
+ public:
+  FunctionTabulator(const Profile& profile, int sample_index);
+  void Add(const SampleRef& sample);
+  FunctionTable Finish() &&;
+
+ private:
+  const Profile& profile_;
+  const int sample_index_;
+  FunctionTable table_;
+  std::vector<absl::int128> flat_, cum_;
+  // last_stamp_[f] == stamp_ when frame f was already counted for the
+  // current sample: a generation stamp instead of a per-sample set.
+  std::vector<uint32_t> last_stamp_;
+  uint32_t stamp_ = 0;
+  std::vector<bool> seen_;
+};
+
+// A FunctionTable in a pass of its own.
 FunctionTable TabulateFunctions(const Profile& profile, int sample_index);
 
 // One line of a top list.

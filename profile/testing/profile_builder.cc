@@ -186,12 +186,37 @@ std::string Gzip(absl::string_view data) {
 
 std::vector<std::string> SampleFrames(const Profile& profile, size_t sample) {
   std::vector<std::string> frames;
-  for (uint32_t loc : profile.locations_of(sample)) {
-    for (uint32_t frame : profile.frames_of_location(loc)) {
-      frames.push_back(profile.frame_names[frame]);
+  size_t index = 0;
+  profile.ForEachSample([&](const SampleRef& ref) {
+    if (index++ != sample) return;
+    for (uint32_t loc : ref.locations) {
+      for (uint32_t frame : profile.frames_of_location(loc)) {
+        frames.push_back(profile.frame_names[frame]);
+      }
     }
-  }
+  });
   return frames;
+}
+
+std::vector<std::vector<int64_t>> SampleValues(const Profile& profile) {
+  std::vector<std::vector<int64_t>> values;
+  profile.ForEachSample([&](const SampleRef& ref) {
+    values.emplace_back(ref.values.begin(), ref.values.end());
+  });
+  return values;
+}
+
+std::vector<std::string> SampleLabels(const Profile& profile, size_t sample) {
+  std::vector<std::string> labels;
+  size_t index = 0;
+  profile.ForEachSample([&](const SampleRef& ref) {
+    if (index++ != sample) return;
+    for (const Label& l : ref.labels) {
+      labels.push_back(std::string(profile.string(l.key)) + "=" +
+                       std::string(profile.string(l.value)));
+    }
+  });
+  return labels;
 }
 
 }  // namespace profile::testing

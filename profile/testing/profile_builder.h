@@ -93,6 +93,12 @@ std::string Gzip(absl::string_view data);
 // location in order: what the reducers iterate over.
 std::vector<std::string> SampleFrames(const Profile& profile, size_t sample);
 
+// Every sample's values, in profile order.
+std::vector<std::vector<int64_t>> SampleValues(const Profile& profile);
+
+// The string labels of sample `sample`, as "key=value".
+std::vector<std::string> SampleLabels(const Profile& profile, size_t sample);
+
 }  // namespace profile::testing
 
 #endif  // PPROF_EXPORTER_PROFILE_TESTING_PROFILE_BUILDER_H_

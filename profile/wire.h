@@ -1,0 +1,87 @@
+// The profile.proto wire format, read with protobuf's CodedInputStream
+// straight into flat tables, without building message objects. Field numbers
+// come from the generated code, so profile.proto stays the one definition.
+// Known fields must have their declared wire type (as in pprof's parser);
+// unknown fields are skipped. Nothing here checks ids or string indices:
+// decode.cc does that once the whole message is read.
+#ifndef PPROF_EXPORTER_PROFILE_WIRE_H_
+#define PPROF_EXPORTER_PROFILE_WIRE_H_
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "profile/profile.h"
+
+namespace profile::wire {
+
+struct ValueType {
+  int64_t type = 0;  // string indices
+  int64_t unit = 0;
+};
+
+struct Mapping {
+  uint64_t id = 0;
+  int64_t filename = 0;
+  int64_t build_id = 0;
+};
+
+struct Function {
+  uint64_t id = 0;
+  int64_t name = 0;
+  int64_t system_name = 0;
+  int64_t filename = 0;
+};
+
+struct Location {
+  uint64_t id = 0;
+  uint64_t mapping_id = 0;
+  uint32_t lines_begin = 0;  // its lines' function ids start here
+};
+
+struct Profile {
+  std::vector<ValueType> sample_types;
+  std::vector<std::pair<uint32_t, uint32_t>> samples;  // offset, size
+  std::vector<Mapping> mappings;
+  std::vector<Function> functions;
+  std::vector<Location> locations;
+  std::vector<uint64_t> line_function_ids;  // all lines, location by location
+  std::vector<absl::string_view> strings;
+  int64_t drop_frames = 0;
+  int64_t keep_frames = 0;
+  int64_t time_nanos = 0;
+  int64_t duration_nanos = 0;
+  ValueType period_type;
+  int64_t period = 0;
+  std::vector<int64_t> comments;
+  int64_t default_sample_type = 0;
+
+  // Lines of location i: [locations[i].lines_begin, end) in
+  // line_function_ids, where end is the next location's begin.
+  uint32_t lines_end(size_t i) const {
+    return i + 1 < locations.size()
+               ? locations[i + 1].lines_begin
+               : static_cast<uint32_t>(line_function_ids.size());
+  }
+};
+
+// Reads a whole uncompressed profile. Sample messages are only located
+// (ParseSample reads them); strings point into `bytes`.
+absl::Status ParseProfile(absl::string_view bytes, Profile* out);
+
+// One sample's fields, as encoded; string labels only.
+struct Sample {
+  std::vector<uint64_t> location_ids;
+  std::vector<int64_t> values;
+  std::vector<std::pair<int64_t, int64_t>> labels;  // key, str
+  std::vector<int64_t> label_strings;  // every string index labels use
+};
+
+// Reads one Sample message into `out`, reusing its buffers.
+absl::Status ParseSample(absl::string_view bytes, Sample* out);
+
+}  // namespace profile::wire
+
+#endif  // PPROF_EXPORTER_PROFILE_WIRE_H_
