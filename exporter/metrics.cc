@@ -242,14 +242,17 @@ void AddBuildInfo(FamilyBuilder* out) {
 }
 
 void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
-                  const LabelPairs& target_labels, FamilyBuilder* out) {
+                  const LabelPairs& target_labels, FamilyBuilder* out,
+                  bool heap_totals_from_heap_profile) {
   std::visit(
       [&](const auto& r) {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, profile::CpuReduction>) {
           AddCpu(r, target_labels, out);
         } else if constexpr (std::is_same_v<T, profile::HeapReduction>) {
-          AddHeapTotals(r, target_labels, out);
+          if (kind == profile::Kind::kHeap || !heap_totals_from_heap_profile) {
+            AddHeapTotals(r, target_labels, out);
+          }
           AddTopLists(profile::KindName(kind),
                       kind == profile::Kind::kHeap ? "in-use heap bytes"
                                                    : "allocated bytes",

@@ -25,9 +25,8 @@ namespace exporter {
 using LabelPairs = std::vector<std::pair<std::string, std::string>>;
 
 // Groups series into families by name, in first-seen order, so each family
-// appears once with one HELP and TYPE line. When two series have the same
-// name and labels the first one wins: heap and allocs profiles both carry
-// the heap totals.
+// appears once with one HELP and TYPE line. A second series with the same
+// name and labels is dropped rather than making the exposition invalid.
 class FamilyBuilder {
  public:
   void Gauge(absl::string_view name, absl::string_view help,
@@ -86,9 +85,14 @@ void AddBuildInfo(FamilyBuilder* out);
 // The exporter's version, also sent as the User-Agent.
 inline constexpr char kVersion[] = "0.1.0";
 
-// The series of one reduced profile of one target.
+// The series of one reduced profile of one target. Heap and allocs profiles
+// carry the same totals (pprof_heap_*); a target that has both must export
+// them from the heap profile only, or a counter would switch between two
+// sources (and jump backwards when one scrape fails): pass
+// `heap_totals_from_heap_profile` = true for such a target's allocs profile.
 void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
-                  const LabelPairs& target_labels, FamilyBuilder* out);
+                  const LabelPairs& target_labels, FamilyBuilder* out,
+                  bool heap_totals_from_heap_profile = false);
 
 // The Prometheus text exposition format, via prometheus-cpp.
 std::string SerializeText(const std::vector<prometheus::MetricFamily>& families);

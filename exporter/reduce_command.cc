@@ -142,7 +142,12 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
   auto options = OptionsFromFlags(*flags);
   if (!options.ok()) return Usage(err, options.status().message());
 
-  FamilyBuilder families;
+  struct Reduced {
+    profile::Kind kind;
+    std::string target;
+    profile::Reduction reduction;
+  };
+  std::vector<Reduced> reductions;
   std::set<std::pair<std::string, profile::Kind>> reduced;
   int exit_code = 0;
   for (const std::string& path : flags->positional) {
@@ -180,7 +185,12 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
       fail(reduction.status().message(), 1);
       continue;
     }
-    AddReduction(*file_kind, *reduction, {{"target", target}}, &families);
+    reductions.push_back({*file_kind, target, *std::move(reduction)});
+  }
+  FamilyBuilder families;
+  for (const auto& [file_kind, target, reduction] : reductions) {
+    AddReduction(file_kind, reduction, {{"target", target}}, &families,
+                 reduced.contains({target, profile::Kind::kHeap}));
   }
   out << SerializeText(std::move(families).Build());
   return exit_code;

@@ -1,5 +1,6 @@
 #include "exporter/scrape.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -78,7 +79,11 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                          std::string(reduction.status().message())));
   }
   FamilyBuilder series;
-  AddReduction(schedule.kind, *reduction, TargetLabels(target), &series);
+  const bool scrapes_heap = std::any_of(
+      target.profiles.begin(), target.profiles.end(),
+      [](const ProfileSchedule& p) { return p.kind == profile::Kind::kHeap; });
+  AddReduction(schedule.kind, *reduction, TargetLabels(target), &series,
+               scrapes_heap);
   result.series = std::move(series).Build();
   result.health.up = true;
   result.health.profile_bytes = static_cast<int64_t>(fetched.body.size());
