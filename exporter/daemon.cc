@@ -4,12 +4,12 @@
 
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "exporter/config.h"
 #include "exporter/fetch.h"
 #include "exporter/flags.h"
@@ -107,7 +107,7 @@ class Daemon {
         scheduler_([this](Slot& slot) { ScrapeSlot(slot); }) {}
 
   absl::Status Reload() {
-    absl::MutexLock lock(&reload_mu_);
+    std::lock_guard<std::mutex> lock(reload_mu_);
     auto config = LoadConfig(sources_);
     last_reload_ok_ = config.ok();
     if (!config.ok()) {
@@ -136,7 +136,7 @@ class Daemon {
     if (!current) return "";
     FamilyBuilder families;
     {
-      absl::MutexLock lock(&reload_mu_);
+      std::lock_guard<std::mutex> lock(reload_mu_);
       families.Gauge("pprof_exporter_config_last_reload_successful",
                      "Whether the last configuration reload succeeded", {},
                      last_reload_ok_ ? 1 : 0);
@@ -174,10 +174,9 @@ class Daemon {
   const ConfigSources sources_;
   const std::string telemetry_path_;
   Fetcher fetcher_{kVersion};
-  mutable absl::Mutex reload_mu_;
-  bool last_reload_ok_ ABSL_GUARDED_BY(reload_mu_) = false;
-  absl::Time last_reload_success_ ABSL_GUARDED_BY(reload_mu_) =
-      absl::UnixEpoch();
+  mutable std::mutex reload_mu_;  // guards the next two
+  bool last_reload_ok_ = false;
+  absl::Time last_reload_success_ = absl::UnixEpoch();
   std::shared_ptr<const SlotTable> table_;
   Scheduler scheduler_;  // last: its workers use the members above
 };

@@ -50,13 +50,13 @@ int Scheduler::WorkersFor(const SlotTable& table) {
 }
 
 int Scheduler::workers() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(workers_.size());
 }
 
 void Scheduler::SetTable(std::shared_ptr<const SlotTable> table) {
   const absl::Time now = absl::Now();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return;
   absl::flat_hash_map<const Slot*, absl::Time> phase;
   for (const Due& due : timers_) phase[due.slot.get()] = due.when;
@@ -69,6 +69,7 @@ void Scheduler::SetTable(std::shared_ptr<const SlotTable> table) {
   }
   std::make_heap(timers_.begin(), timers_.end(), std::greater<Due>());
   table_changed_ = true;
+  timer_wake_.notify_one();
   const int wanted = WorkersFor(*table);
   while (static_cast<int>(workers_.size()) < wanted) {
     workers_.emplace_back([this] { WorkerLoop(); });
@@ -78,31 +79,38 @@ void Scheduler::SetTable(std::shared_ptr<const SlotTable> table) {
 void Scheduler::Stop() {
   std::vector<std::thread> workers;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && workers_.empty() && !timer_.joinable()) return;
     stopping_ = true;
     workers.swap(workers_);
   }
+  timer_wake_.notify_all();
+  worker_wake_.notify_all();
   if (timer_.joinable()) timer_.join();
   for (auto& worker : workers) worker.join();
 }
 
 void Scheduler::TimerLoop() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    const absl::Time next =
-        timers_.empty() ? absl::InfiniteFuture() : timers_.front().when;
     table_changed_ = false;
-    mu_.AwaitWithDeadline(
-        absl::Condition(+[](Scheduler* s) { return s->Woken(); }, this),
-        next);
+    auto woken = [this] { return stopping_ || table_changed_; };
+    if (timers_.empty()) {
+      timer_wake_.wait(lock, woken);
+    } else {
+      timer_wake_.wait_until(lock, absl::ToChronoTime(timers_.front().when),
+                             woken);
+    }
     if (stopping_) break;
     const absl::Time now = absl::Now();
     while (!timers_.empty() && timers_.front().when <= now) {
       std::pop_heap(timers_.begin(), timers_.end(), std::greater<Due>());
       Due& due = timers_.back();
       // Skip the turn of a slot still busy with its previous scrape.
-      if (!due.slot->busy.exchange(true)) queue_.push_back(due.slot);
+      if (!due.slot->busy.exchange(true)) {
+        queue_.push_back(due.slot);
+        worker_wake_.notify_one();
+      }
       const absl::Duration interval = due.slot->schedule().interval;
       due.when += interval;
       // After a long stall (suspend, clock jump) resume from now rather
@@ -117,9 +125,8 @@ void Scheduler::WorkerLoop() {
   for (;;) {
     std::shared_ptr<Slot> slot;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Scheduler* s) { return s->HasWork(); }, this));
+      std::unique_lock<std::mutex> lock(mu_);
+      worker_wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       slot = std::move(queue_.front());
       queue_.pop_front();

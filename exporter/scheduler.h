@@ -10,14 +10,14 @@
 #ifndef PPROF_EXPORTER_EXPORTER_SCHEDULER_H_
 #define PPROF_EXPORTER_EXPORTER_SCHEDULER_H_
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "exporter/snapshot.h"
 
@@ -57,24 +57,20 @@ class Scheduler {
     bool operator>(const Due& other) const { return when > other.when; }
   };
 
-  // Await conditions; called with mu_ held.
-  bool Woken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || table_changed_;
-  }
-  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || !queue_.empty();
-  }
-
   void TimerLoop();
   void WorkerLoop();
 
   const std::function<void(Slot&)> scrape_;
-  mutable absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool table_changed_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<Due> timers_ ABSL_GUARDED_BY(mu_);  // a min-heap on `when`
-  std::deque<std::shared_ptr<Slot>> queue_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: Debian's abseil is not built for
+  // ThreadSanitizer, which then reports false races.
+  mutable std::mutex mu_;
+  std::condition_variable timer_wake_;   // stopping_ or table_changed_
+  std::condition_variable worker_wake_;  // stopping_ or queue_ not empty
+  bool stopping_ = false;                               // guarded by mu_
+  bool table_changed_ = false;                          // guarded by mu_
+  std::vector<Due> timers_;  // a min-heap on `when`; guarded by mu_
+  std::deque<std::shared_ptr<Slot>> queue_;             // guarded by mu_
+  std::vector<std::thread> workers_;                    // guarded by mu_
   std::thread timer_;
 };
 
