@@ -34,7 +34,7 @@ constexpr char kDefaultPprofPath[] = "/debug/pprof/";
 
 constexpr absl::string_view kTopLevelKeys[] = {"global", "targets"};
 constexpr absl::string_view kGlobalKeys[] = {
-    "scrape_interval", "scrape_timeout", "top", "gc_regex"};
+    "scrape_interval", "scrape_timeout", "top", "series_limit", "gc_regex"};
 
 // Fills the global settings of `config`, which holds the defaults, and
 // compiles the gc_regex if the section sets one.
@@ -67,6 +67,12 @@ absl::Status ParseGlobal(const ConfigNode& node, Config& config,
         top->Integer(1, std::numeric_limits<int>::max());
     if (!parsed.ok()) return parsed.status();
     config.top = static_cast<int>(*parsed);
+  }
+  if (const ConfigNode* limit = fields->Find("series_limit")) {
+    absl::StatusOr<int64_t> parsed =
+        limit->Integer(1, std::numeric_limits<int>::max());
+    if (!parsed.ok()) return parsed.status();
+    config.series_limit = static_cast<int>(*parsed);
   }
   if (const ConfigNode* gc_regex_node = fields->Find("gc_regex")) {
     absl::StatusOr<std::shared_ptr<const RE2>> parsed = gc_regex_node->Regex();
@@ -205,6 +211,7 @@ absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
     return flag_error("scrape_interval and scrape_timeout must be positive");
   }
   target.reduce.top = defaults.top;
+  target.series_limit = defaults.series_limit;
   auto gc_regex = std::make_shared<const RE2>(defaults.gc_regex, RE2::Quiet);
   if (!gc_regex->ok()) {
     return flag_error(absl::StrCat("bad gc_regex: ", gc_regex->error()));

@@ -30,6 +30,9 @@ struct ProfileSchedule {
   int cpu_seconds = 0;      // kCpu only: the ?seconds= sampling window
 };
 
+// Per target; generous for top 10 and a few hundred service label values.
+inline constexpr int kDefaultSeriesLimit = 2000;
+
 struct TargetConfig {
   std::string name;  // the value of the target="..." label
   // Base URL of net/http/pprof, always ending in '/', e.g.
@@ -40,12 +43,26 @@ struct TargetConfig {
   // gc_regex and services.regex are compiled and never null here.
   profile::ReduceOptions reduce;
   std::vector<ProfileSchedule> profiles;  // in profile::kAllKinds order
+  // The most derived series this target may export, shared equally by its
+  // profile kinds; see SeriesBudget().
+  int series_limit = kDefaultSeriesLimit;
 };
+
+// Derived series one scrape of `target` may produce: an equal share of its
+// series_limit per scraped kind, so the target's total never exceeds it. A
+// scrape over budget fails (reason series_limit), like Prometheus's
+// sample_limit.
+inline int SeriesBudget(const TargetConfig& target) {
+  return target.profiles.empty()
+             ? target.series_limit
+             : target.series_limit / static_cast<int>(target.profiles.size());
+}
 
 struct Config {
   absl::Duration scrape_interval = absl::Seconds(60);
   absl::Duration scrape_timeout = absl::Seconds(10);
   int top = 10;
+  int series_limit = kDefaultSeriesLimit;
   std::string gc_regex = profile::kDefaultGcRegex;
   // May be empty after ParseConfig (targets can come from flags instead);
   // the caller decides whether an empty list is an error.
@@ -70,12 +87,14 @@ absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
 //     scrape_interval: 60s       # Prometheus duration (see duration.h)
 //     scrape_timeout: 10s        # per request; CPU adds its window
 //     top: 10                    # functions listed per profile
+//     series_limit: 2000         # derived series per target
 //     gc_regex: '...'            # RE2; default profile::kDefaultGcRegex
 //   targets:
 //     - name: tsnsrv             # required, unique: label target="tsnsrv"
 //       url: http://host:9099/   # required; no path -> /debug/pprof/
 //       labels: {host: storage}  # optional constant labels
 //       top: 5                   # optional, overrides global.top
+//       series_limit: 500        # optional, overrides global.series_limit
 //       gc_regex: '...'          # optional, overrides global.gc_regex
 //       services: 57             # at most one of these three;
 //       service_label: service   #   none means services: 1

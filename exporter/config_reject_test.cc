@@ -52,7 +52,7 @@ const RejectCase kRejectCases[] = {
      "config.yml:1: globals: unknown key; expected one of global, targets"},
     {"global:\n  scrape_intervall: 1m\n",
      "config.yml:2: global.scrape_intervall: unknown key; expected one of "
-     "scrape_interval, scrape_timeout, top, gc_regex"},
+     "scrape_interval, scrape_timeout, top, series_limit, gc_regex"},
     {"targets:\n- name: a\n  url: http://a\n  service: 3\n",
      "config.yml:4: targets[0].service: unknown key"},
     {"targets:\n- name: a\n  url: http://a\n  profiles:\n    goroutines: {}\n",

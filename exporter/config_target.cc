@@ -57,7 +57,7 @@ constexpr absl::string_view kReservedLabelNames[] = {
 constexpr absl::string_view kTargetKeys[] = {
     "name",     "url",      "labels",        "top",
     "gc_regex", "services", "service_label", "service_count_regex",
-    "profiles"};
+    "profiles", "series_limit"};
 constexpr absl::string_view kServiceKeys[] = {"services", "service_label",
                                               "service_count_regex"};
 constexpr absl::string_view kScheduleKeys[] = {"interval", "timeout",
@@ -270,6 +270,13 @@ absl::StatusOr<TargetConfig> ParseTarget(
         top->Integer(1, std::numeric_limits<int>::max());
     if (!parsed.ok()) return parsed.status();
     target.reduce.top = static_cast<int>(*parsed);
+  }
+  target.series_limit = global.series_limit;
+  if (const ConfigNode* limit = fields->Find("series_limit")) {
+    absl::StatusOr<int64_t> parsed =
+        limit->Integer(1, std::numeric_limits<int>::max());
+    if (!parsed.ok()) return parsed.status();
+    target.series_limit = static_cast<int>(*parsed);
   }
   target.reduce.gc_regex = global_gc_regex;
   if (const ConfigNode* gc_regex = fields->Find("gc_regex")) {

@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/common.h"
 #include "prometheus/text_serializer.h"
 
 namespace exporter {
@@ -26,6 +27,17 @@ std::string SeriesKey(absl::string_view name, const LabelPairs& labels) {
     absl::StrAppend(&key, "\xff", label, "\xfe", value);
   }
   return key;
+}
+
+// The exposition format requires UTF-8, and a Go function name or a pprof
+// label value is any bytes. Invalid bytes become '?', with protobuf's
+// coercer (the same length, so nothing else shifts).
+std::string ValidUtf8(const std::string& value) {
+  std::string out(value.size(), '\0');
+  const char* coerced =
+      google::protobuf::internal::UTF8CoerceToStructurallyValid(
+          value, out.data(), '?');
+  return coerced == value.data() ? value : out;
 }
 
 LabelPairs With(const LabelPairs& base, absl::string_view name,
@@ -159,7 +171,7 @@ void FamilyBuilder::Add(absl::string_view name, absl::string_view help,
                         double value) {
   prometheus::ClientMetric metric;
   for (const auto& [label, label_value] : labels) {
-    metric.label.push_back({label, label_value});
+    metric.label.push_back({label, ValidUtf8(label_value)});
   }
   if (type == MetricType::Counter) {
     metric.counter.value = value;
@@ -203,6 +215,7 @@ absl::string_view ScrapeErrorReason(ScrapeError error) {
     case ScrapeError::kProfilerBusy: return "profiler_busy";
     case ScrapeError::kTooLarge: return "too_large";
     case ScrapeError::kDecode: return "decode";
+    case ScrapeError::kSeriesLimit: return "series_limit";
   }
   return "unknown";
 }

@@ -57,10 +57,11 @@ enum class ScrapeError {
   kProfilerBusy,
   kTooLarge,
   kDecode,
+  kSeriesLimit,
 };
-inline constexpr int kNumScrapeErrors = 6;
+inline constexpr int kNumScrapeErrors = 7;
 // "connect", "timeout", "http_status", "profiler_busy", "too_large",
-// "decode".
+// "decode", "series_limit".
 absl::string_view ScrapeErrorReason(ScrapeError error);
 
 // How the scrapes of one target's profile kind went.

@@ -84,7 +84,17 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
       [](const ProfileSchedule& p) { return p.kind == profile::Kind::kHeap; });
   AddReduction(schedule.kind, *reduction, TargetLabels(target), &series,
                scrapes_heap);
-  result.series = std::move(series).Build();
+  std::vector<prometheus::MetricFamily> families = std::move(series).Build();
+  size_t count = 0;
+  for (const auto& family : families) count += family.metric.size();
+  if (count > static_cast<size_t>(SeriesBudget(target))) {
+    return finish(Failed(
+        std::move(result), ScrapeError::kSeriesLimit,
+        absl::StrCat(count, " series exceed this profile's share (",
+                     SeriesBudget(target), ") of series_limit ",
+                     target.series_limit)));
+  }
+  result.series = std::move(families);
   result.health.up = true;
   result.health.profile_bytes = static_cast<int64_t>(fetched.body.size());
   result.error.clear();

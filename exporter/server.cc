@@ -1,6 +1,9 @@
 #include "exporter/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +35,13 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
 Server::Server(ServerHandlers handlers, std::string telemetry_path)
     : http_(std::make_unique<httplib::Server>()),
       handlers_(std::move(handlers)) {
+  // httplib's default also sets SO_REUSEPORT, which lets a second exporter
+  // bind the same port and silently take half the scrapes. Like Go's
+  // exporters, fail with "address in use" instead.
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   http_->Get(telemetry_path, [this](const httplib::Request&,
                                     httplib::Response& res) {
     res.set_content(handlers_.metrics(),
@@ -90,10 +100,33 @@ absl::StatusOr<int> Server::Bind(const std::string& listen_address) {
   return bound;
 }
 
-void Server::Run() { http_->listen_after_bind(); }
+void Server::Run() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_requested_) return;
+    running_ = true;
+  }
+  http_->listen_after_bind();
+  std::lock_guard<std::mutex> lock(mu_);
+  running_ = false;
+}
 
 void Server::Stop() {
-  if (http_->is_running()) http_->stop();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_ = true;
+    if (!running_) return;
+  }
+  // Run() is in listen_after_bind() or about to enter it; httplib's stop()
+  // only takes effect once it is running, so wait for that.
+  while (!http_->is_running()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!running_) return;
+    }
+    std::this_thread::yield();
+  }
+  http_->stop();
 }
 
 }  // namespace exporter

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,13 +36,18 @@ class Server {
 
   // Binds "host:port" (port 0 picks a free one) and returns the bound port.
   absl::StatusOr<int> Bind(const std::string& listen_address);
-  // Serves until Stop(); call after Bind.
+  // Serves until Stop(); call after Bind. Returns at once if Stop() came
+  // first.
   void Run();
+  // Ends Run(), whether it has started serving yet or not. Thread-safe.
   void Stop();
 
  private:
   std::unique_ptr<httplib::Server> http_;
   ServerHandlers handlers_;
+  std::mutex mu_;
+  bool stop_requested_ = false;  // guarded by mu_
+  bool running_ = false;         // guarded by mu_: Run() is inside listen
 };
 
 // Splits "host:port" or "[v6]:port".

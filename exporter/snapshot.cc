@@ -21,9 +21,18 @@ bool SameReduceOptions(const profile::ReduceOptions& a,
          Pattern(a.services.regex) == Pattern(b.services.regex);
 }
 
-// Whether scraping `a` yields the same series as scraping `b`.
+std::vector<profile::Kind> Kinds(const TargetConfig& target) {
+  std::vector<profile::Kind> kinds;
+  for (const ProfileSchedule& p : target.profiles) kinds.push_back(p.kind);
+  return kinds;
+}
+
+// Whether scraping `a` yields the same series as scraping `b`. The set of
+// kinds matters too: a scrape's series budget and whether allocs exports
+// the heap totals depend on it.
 bool SameTarget(const TargetConfig& a, const TargetConfig& b) {
   return a.name == b.name && a.url == b.url && a.labels == b.labels &&
+         a.series_limit == b.series_limit && Kinds(a) == Kinds(b) &&
          SameReduceOptions(a.reduce, b.reduce);
 }
 

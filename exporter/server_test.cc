@@ -1,0 +1,306 @@
+#include "exporter/server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace exporter {
+namespace {
+
+using ::testing::HasSubstr;
+
+// --- SplitHostPort ---
+
+TEST(SplitHostPortTest, HostAndPort) {
+  auto hp = SplitHostPort("127.0.0.1:9862");
+  ASSERT_TRUE(hp.ok()) << hp.status();
+  EXPECT_EQ(hp->first, "127.0.0.1");
+  EXPECT_EQ(hp->second, 9862);
+
+  hp = SplitHostPort("localhost:0");
+  ASSERT_TRUE(hp.ok()) << hp.status();
+  EXPECT_EQ(hp->first, "localhost");
+  EXPECT_EQ(hp->second, 0);
+
+  hp = SplitHostPort("exporter.example:65535");
+  ASSERT_TRUE(hp.ok()) << hp.status();
+  EXPECT_EQ(hp->second, 65535);
+}
+
+TEST(SplitHostPortTest, BracketedIpv6) {
+  auto hp = SplitHostPort("[::1]:80");
+  ASSERT_TRUE(hp.ok()) << hp.status();
+  EXPECT_EQ(hp->first, "::1");
+  EXPECT_EQ(hp->second, 80);
+
+  hp = SplitHostPort("[fe80::1:2]:9862");
+  ASSERT_TRUE(hp.ok()) << hp.status();
+  EXPECT_EQ(hp->first, "fe80::1:2");
+  EXPECT_EQ(hp->second, 9862);
+}
+
+TEST(SplitHostPortTest, EmptyHostMeansAllInterfaces) {
+  auto hp = SplitHostPort(":9100");
+  ASSERT_TRUE(hp.ok()) << hp.status();
+  EXPECT_EQ(hp->first, "0.0.0.0");
+  EXPECT_EQ(hp->second, 9100);
+}
+
+TEST(SplitHostPortTest, MissingPort) {
+  auto hp = SplitHostPort("127.0.0.1");
+  ASSERT_FALSE(hp.ok());
+  EXPECT_EQ(hp.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(hp.status().message(), HasSubstr("127.0.0.1"));
+
+  EXPECT_FALSE(SplitHostPort("").ok());
+  EXPECT_FALSE(SplitHostPort("127.0.0.1:").ok());
+  EXPECT_FALSE(SplitHostPort("[::1]").ok());
+}
+
+TEST(SplitHostPortTest, BadPort) {
+  for (const char* address :
+       {"127.0.0.1:abc", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:80x",
+        "127.0.0.1:99999999999", "[::1]:http"}) {
+    auto hp = SplitHostPort(address);
+    EXPECT_FALSE(hp.ok()) << address << " -> " << hp->first << " "
+                          << hp->second;
+    if (!hp.ok()) {
+      EXPECT_EQ(hp.status().code(), absl::StatusCode::kInvalidArgument)
+          << address;
+    }
+  }
+}
+
+// --- Server ---
+
+bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > give_up) return done();
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+// A Server with fake handlers, bound to 127.0.0.1:0, running in a thread.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer("/metrics"); }
+
+  void StartServer(const std::string& telemetry_path) {
+    ServerHandlers handlers;
+    handlers.metrics = [this] {
+      metrics_calls.fetch_add(1);
+      return std::string("# TYPE pprof_up gauge\npprof_up 1\n");
+    };
+    handlers.landing_page = [] {
+      return std::string("<!DOCTYPE html><title>pprof_exporter</title>");
+    };
+    handlers.reload = [this]() -> absl::Status {
+      reload_calls.fetch_add(1);
+      if (reload_fails.load()) {
+        return absl::InvalidArgumentError("config.yml:3: targets: bad");
+      }
+      return absl::OkStatus();
+    };
+    handlers.ready = [this] { return ready.load(); };
+    server_ = std::make_unique<Server>(std::move(handlers), telemetry_path);
+    auto port = server_->Bind("127.0.0.1:0");
+    ASSERT_TRUE(port.ok()) << port.status();
+    ASSERT_GT(*port, 0);
+    port_ = *port;
+    run_ = std::thread([this] {
+      server_->Run();
+      run_returned.store(true);
+    });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client_->set_connection_timeout(10, 0);
+    client_->set_read_timeout(10, 0);
+    // Bounded wait until the server answers.
+    ASSERT_TRUE(WaitFor(
+        [this] {
+          auto res = client_->Get("/-/healthy");
+          return res && res->status == 200;
+        },
+        absl::Seconds(20)));
+  }
+
+  void TearDown() override { StopServer(); }
+
+  void StopServer() {
+    if (!run_.joinable()) return;
+    server_->Stop();
+    // Stop() must end Run(); keep asking (bounded) so a failure here does
+    // not hang the test.
+    const bool ended = WaitFor([this] { return run_returned.load(); },
+                               absl::Seconds(10));
+    EXPECT_TRUE(ended) << "Stop() did not end Run()";
+    if (!ended) {
+      WaitFor(
+          [this] {
+            server_->Stop();
+            return run_returned.load();
+          },
+          absl::Seconds(20));
+    }
+    run_.join();
+  }
+
+  std::atomic<int> metrics_calls{0};
+  std::atomic<int> reload_calls{0};
+  std::atomic<bool> reload_fails{false};
+  std::atomic<bool> ready{false};
+  std::atomic<bool> run_returned{false};
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+  std::thread run_;
+  int port_ = 0;
+};
+
+TEST_F(ServerTest, Metrics) {
+  auto res = client_->Get("/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(res->body, "# TYPE pprof_up gauge\npprof_up 1\n");
+  EXPECT_EQ(metrics_calls.load(), 1);
+}
+
+TEST_F(ServerTest, LandingPageAndHealthy) {
+  auto res = client_->Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->get_header_value("Content-Type"), HasSubstr("text/html"));
+  EXPECT_THAT(res->body, HasSubstr("pprof_exporter"));
+
+  res = client_->Get("/-/healthy");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+
+  res = client_->Get("/nonexistent");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(metrics_calls.load(), 0);
+}
+
+TEST_F(ServerTest, Ready) {
+  auto res = client_->Get("/-/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  ready = true;
+  res = client_->Get("/-/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(ServerTest, Reload) {
+  auto res = client_->Post("/-/reload", "", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(reload_calls.load(), 1);
+
+  reload_fails = true;
+  res = client_->Post("/-/reload", "", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_THAT(res->body, HasSubstr("config.yml:3: targets: bad"));
+  EXPECT_EQ(reload_calls.load(), 2);
+
+  res = client_->Get("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "POST");
+  EXPECT_EQ(reload_calls.load(), 2);  // GET does not reload
+}
+
+TEST_F(ServerTest, StopEndsRun) {
+  StopServer();
+  EXPECT_TRUE(run_returned.load());
+  // Nothing listens any more.
+  httplib::Client late("127.0.0.1", port_);
+  late.set_connection_timeout(2, 0);
+  late.set_read_timeout(2, 0);
+  EXPECT_FALSE(late.Get("/-/healthy"));
+  server_->Stop();  // again: harmless
+}
+
+TEST_F(ServerTest, BindFailsOnABadAddress) {
+  Server other({}, "/metrics");
+  auto bad = other.Bind("127.0.0.1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  bad = other.Bind("127.0.0.1:http");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A second exporter started on the same address by mistake must fail to
+// listen ("cannot listen"), as Go exporters do, rather than silently share
+// the port with the first and get half of the scrapes.
+TEST_F(ServerTest, BindFailsWhenThePortIsInUse) {
+  Server other({}, "/metrics");
+  auto in_use = other.Bind("127.0.0.1:" + std::to_string(port_));
+  EXPECT_FALSE(in_use.ok()) << "bound port " << port_ << " a second time";
+}
+
+class CustomPathServerTest : public ServerTest {
+ protected:
+  void SetUp() override { StartServer("/custom/metrics"); }
+};
+
+TEST_F(CustomPathServerTest, TelemetryPathIsConfigurable) {
+  auto res = client_->Get("/custom/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  res = client_->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+// The daemon's signal thread may call Stop() before the main thread has
+// entered Run() (SIGTERM right at start-up). Run() must still return.
+TEST(ServerStopTest, StopBeforeRunStillEndsRun) {
+  ServerHandlers handlers;
+  handlers.metrics = [] { return std::string(); };
+  handlers.landing_page = [] { return std::string(); };
+  handlers.reload = [] { return absl::OkStatus(); };
+  handlers.ready = [] { return true; };
+  Server server(std::move(handlers), "/metrics");
+  auto port = server.Bind("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  server.Stop();
+  std::atomic<bool> returned{false};
+  std::thread run([&] {
+    server.Run();
+    returned.store(true);
+  });
+  const bool ended =
+      WaitFor([&] { return returned.load(); }, absl::Seconds(5));
+  EXPECT_TRUE(ended) << "Run() kept serving although Stop() came first";
+  if (!ended) {
+    // Rescue the thread: now that Run() is serving, Stop() works.
+    WaitFor(
+        [&] {
+          server.Stop();
+          return returned.load();
+        },
+        absl::Seconds(20));
+  }
+  run.join();
+}
+
+}  // namespace
+}  // namespace exporter
