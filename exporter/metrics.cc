@@ -68,6 +68,31 @@ void AddTopLists(absl::string_view kind, absl::string_view what,
   }
 }
 
+// Cumulative profiles: what happened since the previous scrape.
+void AddWindow(absl::string_view kind, absl::string_view total_name,
+               absl::string_view total_help, const profile::Windowed& w,
+               const LabelPairs& labels, FamilyBuilder* out) {
+  if (!w.window) return;
+  if (w.window_total) {
+    out->Gauge(absl::StrCat("pprof_", kind, "_window_", total_name),
+               Help(total_help), labels, *w.window_total);
+  }
+  if (w.window->seconds > 0) {
+    out->Gauge(absl::StrCat("pprof_", kind, "_window_seconds"),
+               Help("Length of the window: time between this profile and "
+                    "the previous one, in seconds"),
+               labels, w.window->seconds);
+  }
+  const std::string help = Help(absl::StrCat(
+      "Share of the window's ", kind == "allocs" ? "allocated bytes" : "delay",
+      " in the function itself (pprof -base previous flat%, 0-1), for the "
+      "top functions by flat"));
+  for (const auto& f : w.window->top_flat) {
+    out->Gauge(absl::StrCat("pprof_", kind, "_window_flat_ratio"), help,
+               With(labels, "function", f.function), f.flat_ratio);
+  }
+}
+
 void AddCpu(const profile::CpuReduction& r, const LabelPairs& labels,
             FamilyBuilder* out) {
   if (r.sampled_seconds) {
@@ -152,6 +177,11 @@ void AddContention(absl::string_view kind,
                  labels, *r.contentions);
   }
   AddTopLists(kind, "delay", r.top_flat, r.top_cum, labels, out);
+  AddWindow(kind, "delay_seconds",
+            absl::StrCat("Time goroutines spent waiting (", kind,
+                         " profile) between the previous profile and this "
+                         "one, in seconds"),
+            r.windowed, labels, out);
 }
 
 }  // namespace
@@ -270,6 +300,10 @@ void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
                       kind == profile::Kind::kHeap ? "in-use heap bytes"
                                                    : "allocated bytes",
                       r.top_flat, r.top_cum, target_labels, out);
+          AddWindow(profile::KindName(kind), "bytes",
+                    "Bytes allocated between the previous allocs profile "
+                    "and this one",
+                    r.windowed, target_labels, out);
         } else if constexpr (std::is_same_v<T, profile::GoroutineReduction>) {
           AddGoroutine(r, target_labels, out);
         } else {

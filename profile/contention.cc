@@ -6,7 +6,8 @@
 namespace profile {
 
 ContentionReduction ReduceContention(const Profile& profile, int value_index,
-                                     const ReduceOptions& options) {
+                                     const ReduceOptions& options,
+                                     const FunctionBaseline* previous) {
   ContentionReduction out;
   const FunctionTable table = TabulateFunctions(profile, value_index);
   if (auto delay = profile.FindSampleType("delay")) {
@@ -19,6 +20,8 @@ ContentionReduction ReduceContention(const Profile& profile, int value_index,
   }
   out.top_flat = TopByFlat(profile, table, options.top);
   out.top_cum = TopByCum(profile, table, options.top);
+  out.windowed =
+      MakeWindowed(profile, table, value_index, options.top, previous);
   return out;
 }
 

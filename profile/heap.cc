@@ -16,7 +16,8 @@ std::optional<double> Total(const Profile& profile, const FunctionTable& table,
 }  // namespace
 
 HeapReduction ReduceHeap(const Profile& profile, int value_index,
-                         const ReduceOptions& options) {
+                         const ReduceOptions& options, bool cumulative,
+                         const FunctionBaseline* previous) {
   HeapReduction out;
   const FunctionTable table = TabulateFunctions(profile, value_index);
   out.inuse_bytes = Total(profile, table, "inuse_space");
@@ -25,6 +26,10 @@ HeapReduction ReduceHeap(const Profile& profile, int value_index,
   out.alloc_objects = Total(profile, table, "alloc_objects");
   out.top_flat = TopByFlat(profile, table, options.top);
   out.top_cum = TopByCum(profile, table, options.top);
+  if (cumulative) {
+    out.windowed =
+        MakeWindowed(profile, table, value_index, options.top, previous);
+  }
   return out;
 }
 

@@ -79,8 +79,25 @@ absl::StatusOr<Kind> GuessKind(const Profile& profile) {
       DescribeSampleTypes(profile)));
 }
 
+Windowed MakeWindowed(const Profile& profile, const FunctionTable& table,
+                      int value_index, size_t top,
+                      const FunctionBaseline* previous) {
+  Windowed out;
+  out.baseline = std::make_shared<const FunctionBaseline>(
+      BaselineOf(profile, table, value_index));
+  if (previous != nullptr) {
+    out.window = Subtract(profile, table, value_index, *previous, top);
+  }
+  if (out.window) {
+    out.window_total = InBaseUnits(out.window->total,
+                                   profile.sample_types[value_index].unit);
+  }
+  return out;
+}
+
 absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
-                                 const ReduceOptions& options) {
+                                 const ReduceOptions& options,
+                                 const FunctionBaseline* previous) {
   const int preferred = profile.default_sample_index;
   bool fits = false;
   switch (kind) {
@@ -96,7 +113,8 @@ absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
         const int index =
             kind == Kind::kHeap ? IndexOr(profile, "inuse_space", preferred)
                                 : IndexOr(profile, "alloc_space", preferred);
-        return ReduceHeap(profile, index, options);
+        return ReduceHeap(profile, index, options, kind == Kind::kAllocs,
+                          previous);
       }
       break;
     case Kind::kGoroutine:
@@ -111,7 +129,7 @@ absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
       fits = HasAny(profile, {"delay", "contentions"});
       if (fits) {
         return ReduceContention(profile, IndexOr(profile, "delay", preferred),
-                                options);
+                                options, previous);
       }
       break;
   }

@@ -7,6 +7,7 @@
 #define PPROF_EXPORTER_PROFILE_REDUCE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "profile/options.h"
 #include "profile/profile.h"
 #include "profile/top.h"
+#include "profile/window.h"
 
 namespace profile {
 
@@ -31,10 +33,23 @@ struct CpuReduction {
   std::vector<FunctionShare> top_flat, top_cum;
 };
 
+// Cumulative profiles (allocs, mutex, block) also yield what happened since
+// the previous profile of the same process; see window.h.
+struct Windowed {
+  // What the next profile's window starts from.
+  std::shared_ptr<const FunctionBaseline> baseline;
+  // Since the previous profile; absent for the first one and after a
+  // restart.
+  std::optional<Window> window;
+  // The window's total in base units (bytes, seconds), when known.
+  std::optional<double> window_total;
+};
+
 struct HeapReduction {  // heap and allocs: the same data, another emphasis
   std::optional<double> inuse_bytes, inuse_objects;
   std::optional<double> alloc_bytes, alloc_objects;  // since process start
   std::vector<FunctionShare> top_flat, top_cum;  // heap: inuse, allocs: alloc
+  Windowed windowed;  // allocs only: by alloc_space
 };
 
 struct GoroutineReduction {
@@ -53,6 +68,7 @@ struct ContentionReduction {  // mutex and block
   std::optional<double> delay_seconds;  // cumulative since process start
   std::optional<double> contentions;
   std::vector<FunctionShare> top_flat, top_cum;  // by delay
+  Windowed windowed;  // by delay
 };
 
 using Reduction = std::variant<CpuReduction, HeapReduction,
@@ -64,20 +80,31 @@ using Reduction = std::variant<CpuReduction, HeapReduction,
 // that fits no kind fails with InvalidArgument.
 absl::StatusOr<Kind> GuessKind(const Profile& profile);
 
-// Fails when the profile lacks the sample types of `kind`.
+// Fails when the profile lacks the sample types of `kind`. `previous` is the
+// baseline of the previous profile of the same target and kind, if any.
 absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
-                                 const ReduceOptions& options);
+                                 const ReduceOptions& options,
+                                 const FunctionBaseline* previous = nullptr);
 
 // The per-kind reducers behind Reduce(); `value_index` is the sample type
 // the top lists and ratios use.
 CpuReduction ReduceCpu(const Profile& profile, int value_index,
                        const ReduceOptions& options);
+// `cumulative`: compute a baseline and a window (allocs).
 HeapReduction ReduceHeap(const Profile& profile, int value_index,
-                         const ReduceOptions& options);
+                         const ReduceOptions& options, bool cumulative,
+                         const FunctionBaseline* previous);
 GoroutineReduction ReduceGoroutine(const Profile& profile, int value_index,
                                    const ReduceOptions& options);
 ContentionReduction ReduceContention(const Profile& profile, int value_index,
-                                     const ReduceOptions& options);
+                                     const ReduceOptions& options,
+                                     const FunctionBaseline* previous);
+
+// The baseline of a cumulative profile's table, and its window since
+// `previous` when there is one.
+Windowed MakeWindowed(const Profile& profile, const FunctionTable& table,
+                      int value_index, size_t top,
+                      const FunctionBaseline* previous);
 
 // Sum of one sample type over all samples, without overflow.
 absl::int128 SumValues(const Profile& profile, int index);

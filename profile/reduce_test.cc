@@ -914,7 +914,7 @@ TEST(ReduceHeap, MissingSampleTypesLeaveTheirTotalsEmpty) {
   ProfileBuilder b = WithTypes({{"space", "bytes"}});
   b.Stack({"malloc", "main"}, {128});
   const Profile p = MustDecode(b);
-  const HeapReduction h = ReduceHeap(p, 0, {});
+  const HeapReduction h = ReduceHeap(p, 0, {}, /*cumulative=*/false, nullptr);
   EXPECT_EQ(h.inuse_bytes, std::nullopt);
   EXPECT_EQ(h.inuse_objects, std::nullopt);
   EXPECT_EQ(h.alloc_bytes, std::nullopt);

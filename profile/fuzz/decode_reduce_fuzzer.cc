@@ -1,0 +1,208 @@
+// libFuzzer target for everything a scraped body goes through: Decode (and
+// DecodeChunks, which must agree with it), GuessKind, and every reducer under
+// three ReduceOptions. Built with clang, libFuzzer, ASan and UBSan by
+// `--config=fuzz`; run it with profile/fuzz/run_fuzzer.sh.
+//
+// Besides what the sanitizers catch (and _GLIBCXX_ASSERTIONS, which the fuzz
+// config turns on, for out-of-range vector indices), it aborts when a decoded
+// Profile breaks the invariants profile.h promises the reducers, or when a
+// reduction is impossible (a top list longer than asked for, a share of the
+// total above 1).
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "profile/decode.h"
+#include "profile/inflate.h"
+#include "profile/kind.h"
+#include "profile/options.h"
+#include "profile/profile.h"
+#include "profile/reduce.h"
+#include "re2/re2.h"
+
+namespace {
+
+using ::profile::ContentionReduction;
+using ::profile::CpuReduction;
+using ::profile::FunctionShare;
+using ::profile::GoroutineReduction;
+using ::profile::HeapReduction;
+using ::profile::Profile;
+using ::profile::ReduceOptions;
+using ::profile::ServiceCounting;
+
+constexpr int kTop = 10;
+
+// Small enough that a gzip bomb or a huge length cannot make the fuzzer run
+// out of memory (-rss_limit_mb=2048), big enough for every fixture.
+profile::DecodeLimits Limits() {
+  profile::DecodeLimits limits;
+  limits.max_compressed_bytes = size_t{4} << 20;
+  limits.max_decompressed_bytes = size_t{4} << 20;
+  return limits;
+}
+
+[[noreturn]] void Fail(const char* what) {
+  std::fprintf(stderr, "decode_reduce_fuzzer: %s\n", what);
+  std::abort();
+}
+
+void Check(bool condition, const char* what) {
+  if (!condition) Fail(what);
+}
+
+struct AllOptions {
+  ReduceOptions top;       // static service count
+  ReduceOptions by_label;  // services = values of the "service" label
+  ReduceOptions by_regex;  // services = stacks through a supervisor
+};
+
+const AllOptions& Options() {
+  static const AllOptions* const options = [] {
+    auto* o = new AllOptions;
+    o->top.top = kTop;
+    o->by_label.top = kTop;
+    o->by_label.services.method = ServiceCounting::Method::kLabel;
+    o->by_label.services.label = "service";
+    o->by_regex.top = kTop;
+    o->by_regex.services.method = ServiceCounting::Method::kRegex;
+    o->by_regex.services.regex =
+        std::make_shared<const RE2>(R"(^main\.\(\*service\)\.supervise$)");
+    Check(o->by_regex.services.regex->ok(), "service regex does not compile");
+    return o;
+  }();
+  return *options;
+}
+
+// What profile.h promises every reducer.
+void CheckModel(const Profile& p) {
+  const size_t num_types = p.sample_types.size();
+  Check(num_types > 0, "a decoded profile without sample types");
+  Check(p.default_sample_index >= 0 &&
+            static_cast<size_t>(p.default_sample_index) < num_types,
+        "default_sample_index out of range");
+  Check(!p.location_begin.empty(), "location_begin is empty");
+  Check(p.location_begin.front() == 0, "location_begin does not start at 0");
+  Check(p.location_begin.back() == p.location_frames.size(),
+        "location_begin does not end at location_frames.size()");
+  for (size_t l = 1; l < p.location_begin.size(); ++l) {
+    Check(p.location_begin[l - 1] <= p.location_begin[l],
+          "location_begin decreases");
+  }
+  for (uint32_t frame : p.location_frames) {
+    Check(frame < p.frame_names.size(), "frame id beyond frame_names");
+  }
+  size_t visited = 0;
+  p.ForEachSample([&](const profile::SampleRef& s) {
+    ++visited;
+    Check(s.values.size() == num_types, "sample values != sample types");
+    for (uint32_t loc : s.locations) {
+      Check(loc < p.num_locations(), "sample location beyond the table");
+    }
+    for (const profile::Label& label : s.labels) {
+      // Profile::string() indexes a vector; _GLIBCXX_ASSERTIONS checks it.
+      (void)p.string(label.key);
+      (void)p.string(label.value);
+    }
+  });
+  Check(visited == p.num_samples(), "ForEachSample missed samples");
+}
+
+void CheckTop(const std::vector<FunctionShare>& top) {
+  Check(top.size() <= kTop, "top list longer than options.top");
+  for (const FunctionShare& f : top) {
+    // |flat| and |cum| never exceed the sum of |value|.
+    Check(!std::isnan(f.flat_ratio) && std::fabs(f.flat_ratio) <= 1,
+          "flat_ratio outside [-1, 1]");
+    Check(!std::isnan(f.cum_ratio) && std::fabs(f.cum_ratio) <= 1,
+          "cum_ratio outside [-1, 1]");
+  }
+}
+
+void CheckReduction(const profile::Reduction& r) {
+  if (const auto* cpu = std::get_if<CpuReduction>(&r)) {
+    CheckTop(cpu->top_flat);
+    CheckTop(cpu->top_cum);
+  } else if (const auto* heap = std::get_if<HeapReduction>(&r)) {
+    CheckTop(heap->top_flat);
+    CheckTop(heap->top_cum);
+  } else if (const auto* g = std::get_if<GoroutineReduction>(&r)) {
+    Check(g->by_function.size() <= kTop, "by_function longer than top");
+    Check(g->services >= 0, "negative service count");
+  } else if (const auto* c = std::get_if<ContentionReduction>(&r)) {
+    CheckTop(c->top_flat);
+    CheckTop(c->top_cum);
+  }
+}
+
+// The same bytes read piece by piece, as the CLI reads a file
+// (exporter/reduce_command.cc): the size hint from the gzip trailer,
+// bounded by deflate's maximum ratio.
+absl::StatusOr<Profile> DecodeInChunks(absl::string_view data) {
+  constexpr size_t kChunk = 4096;
+  size_t at = 0;
+  const size_t hint =
+      data.size() >= 4
+          ? std::min(profile::GzipSizeHint(data.substr(data.size() - 4)),
+                     data.size() * 1032)
+          : 0;
+  return profile::DecodeChunks(
+      [&]() -> absl::StatusOr<absl::string_view> {
+        const absl::string_view chunk = data.substr(at, kChunk);
+        at += chunk.size();
+        return chunk;
+      },
+      hint, Limits());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
+  absl::StatusOr<Profile> decoded = profile::Decode(bytes, Limits());
+
+  // Both entry points must accept and reject the same inputs the same way.
+  const absl::StatusOr<Profile> chunked = DecodeInChunks(bytes);
+  if (decoded.ok() != chunked.ok() ||
+      decoded.status().code() != chunked.status().code()) {
+    std::fprintf(stderr, "Decode: %s\nDecodeChunks: %s\n",
+                 decoded.status().ToString().c_str(),
+                 chunked.status().ToString().c_str());
+    Fail("Decode and DecodeChunks disagree");
+  }
+  if (!decoded.ok()) {
+    Check(decoded.status().code() == absl::StatusCode::kInvalidArgument ||
+              decoded.status().code() ==
+                  absl::StatusCode::kResourceExhausted,
+          "Decode failed with a code other than InvalidArgument or "
+          "ResourceExhausted");
+    return 0;
+  }
+  const Profile& p = *decoded;
+  Check(p.num_samples() == chunked->num_samples() &&
+            p.frame_names == chunked->frame_names,
+        "Decode and DecodeChunks decode different profiles");
+  CheckModel(p);
+
+  (void)profile::GuessKind(p);
+  const AllOptions& options = Options();
+  for (profile::Kind kind : profile::kAllKinds) {
+    absl::StatusOr<profile::Reduction> r = profile::Reduce(kind, p, options.top);
+    if (r.ok()) CheckReduction(*r);
+  }
+  // Only the goroutine reducer counts services.
+  for (const ReduceOptions* o : {&options.by_label, &options.by_regex}) {
+    absl::StatusOr<profile::Reduction> r =
+        profile::Reduce(profile::Kind::kGoroutine, p, *o);
+    if (r.ok()) CheckReduction(*r);
+  }
+  return 0;
+}
