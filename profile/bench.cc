@@ -21,14 +21,17 @@
 //   ReduceCpu            ReduceCpu on a decoded profile (GC regex included)
 //   DecodeReduceGzipped  Decode + ReduceCpu from .pb.gz bytes: the whole job
 // bytes_per_second is always of the *uncompressed* profile, so the MB/s of
-// every benchmark of one input compare directly. Counters: raw_MB (input
-// size), peak_MB (the process's peak RSS while the loop ran; VmHWM is reset
-// before it) and extra_MB (peak_MB minus the RSS before the loop: the
-// transient memory of one iteration, input bytes excluded).
+// every benchmark of one input compare directly (Google Benchmark prints
+// them in MiB/s). Counters, all in MiB: raw_MiB (input size), gz_MiB,
+// peak_MiB (the process's peak RSS while the loop ran; VmHWM is reset before
+// it) and extra_MiB (peak_MiB minus the RSS before the loop: the transient
+// memory of one iteration, input bytes excluded).
 //
-// --rss_probe=FILE instead reads FILE, decodes it (limits raised to 4 GiB)
-// and reduces it once, and prints time and peak RSS; run it under
-// /usr/bin/time for profiles the CLI's default DecodeLimits refuse.
+// --rss_probe=FILE instead decodes FILE the way `pprof_exporter reduce`
+// does (read in 1 MiB chunks through DecodeChunks, sized by the gzip
+// trailer) but with the limits raised to 4 GiB, reduces it once, and prints
+// the time and peak RSS: for profiles the CLI's default DecodeLimits refuse
+// (the 16x one).
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -46,6 +49,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -125,12 +130,12 @@ class RssMeter {
   }
   void Finish(benchmark::State& state, size_t raw_bytes) {
     const long peak_kb = StatusKb("VmHWM");
-    state.counters["raw_MB"] = static_cast<double>(raw_bytes) / kMiB;
+    state.counters["raw_MiB"] = static_cast<double>(raw_bytes) / kMiB;
     if (peak_kb < 0 || before_kb_ < 0) return;
-    state.counters["peak_MB"] = peak_kb / 1024.0;
+    state.counters["peak_MiB"] = peak_kb / 1024.0;
     // Without the reset, VmHWM is the whole run's peak and says nothing
     // about this loop.
-    if (reset_ok_) state.counters["extra_MB"] = (peak_kb - before_kb_) / 1024.0;
+    if (reset_ok_) state.counters["extra_MiB"] = (peak_kb - before_kb_) / 1024.0;
   }
 
  private:
@@ -278,7 +283,7 @@ void BM_Gunzip(benchmark::State& state, const InputSpec& spec) {
     benchmark::DoNotOptimize(raw->data());
   }
   rss.Finish(state, input->raw.size());
-  state.counters["gz_MB"] = input->gzipped.size() / kMiB;
+  state.counters["gz_MiB"] = input->gzipped.size() / kMiB;
   state.SetBytesProcessed(state.iterations() * input->raw.size());
 }
 
@@ -376,18 +381,37 @@ std::string FixturePath() {
                       "/../shared/fixtures/large-cpu.pb.gz");
 }
 
-// Decode + reduce one file like the CLI does, with raised limits; prints the
+// Decode + reduce one file like the CLI does (exporter/reduce_command.cc:
+// chunked reads, gzip trailer as size hint), with raised limits; prints the
 // time and the process's peak RSS.
 int RssProbe(const std::string& path) {
   const auto start = std::chrono::steady_clock::now();
-  auto bytes = ReadFile(path);
-  if (!bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
     std::cerr << "bench: cannot read " << path << "\n";
     return 1;
   }
-  const size_t file_size = bytes->size();
-  auto decoded = profile::Decode(*bytes, kLimits);
-  bytes.reset();
+  size_t size_hint = 0;
+  in.seekg(0, std::ios::end);
+  const std::streamoff file_size = in.tellg();
+  if (file_size >= 4) {
+    char trailer[4];
+    in.seekg(file_size - 4);
+    in.read(trailer, 4);
+    size_hint = std::min<size_t>(profile::GzipSizeHint({trailer, 4}),
+                                 static_cast<size_t>(file_size) * 1032);
+  }
+  in.clear();
+  in.seekg(0);
+  std::string buffer(1 << 20, '\0');
+  auto decoded = profile::DecodeChunks(
+      [&]() -> absl::StatusOr<absl::string_view> {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        if (in.bad()) return absl::DataLossError("read error");
+        return absl::string_view(buffer.data(),
+                                 static_cast<size_t>(in.gcount()));
+      },
+      size_hint, kLimits);
   if (!decoded.ok()) {
     std::cerr << "bench: " << path << ": " << decoded.status() << "\n";
     return 1;
@@ -398,10 +422,10 @@ int RssProbe(const std::string& path) {
                              std::chrono::steady_clock::now() - start)
                              .count();
   std::printf(
-      "%s: %zu bytes, %zu samples, read+decode+reduce %.2f s, gc_ratio "
+      "%s: %lld bytes, %zu samples, read+decode+reduce %.2f s, gc_ratio "
       "%.4f, peak RSS %.1f MiB\n",
-      path.c_str(), file_size, decoded->num_samples(), seconds, r.gc_ratio,
-      MaxRssMiB());
+      path.c_str(), static_cast<long long>(file_size), decoded->num_samples(),
+      seconds, r.gc_ratio, MaxRssMiB());
   return 0;
 }
 
