@@ -50,7 +50,7 @@ CpuReduction ReduceCpu(const Profile& profile, int value_index,
         return;
       }
     }
-  });
+  }, Profile::Labels::kSkip);
   const FunctionTable table = std::move(tabulator).Finish();
 
   const absl::int128 cpu_total = table.sums[cpu_index];

@@ -18,15 +18,15 @@ std::optional<uint32_t> Profile::FindString(absl::string_view text) const {
   return std::nullopt;
 }
 
-void Profile::ForEachSample(
-    absl::FunctionRef<void(const SampleRef&)> visit) const {
+void Profile::ForEachSample(absl::FunctionRef<void(const SampleRef&)> visit,
+                            Labels with_labels) const {
   wire::Sample sample;
   std::vector<uint32_t> locations;
   std::vector<Label> labels;
   for (const auto& [offset, size] : samples_) {
     // Decode() checked every sample, so this cannot fail.
     (void)wire::ParseSample(absl::string_view(wire_->data() + offset, size),
-                            &sample);
+                            &sample, with_labels == Labels::kInclude);
     locations.clear();
     for (uint64_t id : sample.location_ids) {
       locations.push_back(static_cast<uint32_t>(location_ids_.Find(id)));

@@ -76,8 +76,11 @@ class Profile {
             location_begin[location + 1] - location_begin[location]};
   }
 
-  // Calls `visit` for every sample, in profile order.
-  void ForEachSample(absl::FunctionRef<void(const SampleRef&)> visit) const;
+  // Calls `visit` for every sample, in profile order. Labels cost a little
+  // to decode; a caller that ignores them can leave them out.
+  enum class Labels { kInclude, kSkip };
+  void ForEachSample(absl::FunctionRef<void(const SampleRef&)> visit,
+                     Labels labels = Labels::kInclude) const;
 
   // An entry of the string table (label keys and values index it).
   absl::string_view string(uint32_t index) const { return strings_[index]; }

@@ -43,8 +43,7 @@ FunctionTabulator::FunctionTabulator(const Profile& profile, int sample_index)
       sample_index_(sample_index),
       flat_(profile.frame_names.size()),
       cum_(profile.frame_names.size()),
-      last_stamp_(profile.frame_names.size(), 0),
-      seen_(profile.frame_names.size(), false) {
+      last_stamp_(profile.frame_names.size(), 0) {
   table_.sums.assign(profile.sample_types.size(), 0);
 }
 
@@ -66,7 +65,6 @@ void FunctionTabulator::Add(const SampleRef& sample) {
       if (last_stamp_[frame] != stamp_) {
         last_stamp_[frame] = stamp_;
         cum_[frame] += v;
-        seen_[frame] = true;
       }
     }
   }
@@ -74,7 +72,7 @@ void FunctionTabulator::Add(const SampleRef& sample) {
 
 FunctionTable FunctionTabulator::Finish() && {
   for (uint32_t f = 0; f < flat_.size(); ++f) {
-    if (seen_[f]) table_.functions.push_back({f, flat_[f], cum_[f]});
+    if (last_stamp_[f] != 0) table_.functions.push_back({f, flat_[f], cum_[f]});
   }
   return std::move(table_);
 }
@@ -82,7 +80,8 @@ FunctionTable FunctionTabulator::Finish() && {
 FunctionTable TabulateFunctions(const Profile& profile, int sample_index) {
   FunctionTabulator tabulator(profile, sample_index);
   profile.ForEachSample(
-      [&](const SampleRef& sample) { tabulator.Add(sample); });
+      [&](const SampleRef& sample) { tabulator.Add(sample); },
+      Profile::Labels::kSkip);
   return std::move(tabulator).Finish();
 }
 

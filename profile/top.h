@@ -48,9 +48,9 @@ class FunctionTabulator {
   std::vector<absl::int128> flat_, cum_;
   // last_stamp_[f] == stamp_ when frame f was already counted for the
   // current sample: a generation stamp instead of a per-sample set.
+  // A frame was seen on some counted stack iff its stamp is not 0.
   std::vector<uint32_t> last_stamp_;
   uint32_t stamp_ = 0;
-  std::vector<bool> seen_;
 };
 
 // A FunctionTable in a pass of its own.

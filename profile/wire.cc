@@ -23,9 +23,7 @@ class Reader {
   explicit Reader(absl::string_view bytes)
       : bytes_(bytes),
         in_(reinterpret_cast<const uint8_t*>(bytes.data()),
-            static_cast<int>(bytes.size())) {
-    in_.SetTotalBytesLimit(std::numeric_limits<int>::max());
-  }
+            static_cast<int>(bytes.size())) {}
 
   // The next field, or false at the end of the message (check ok()).
   bool Next() {
@@ -246,7 +244,8 @@ absl::Status ParseLabel(absl::string_view bytes, Sample* out) {
 
 }  // namespace
 
-absl::Status ParseSample(absl::string_view bytes, Sample* out) {
+absl::Status ParseSample(absl::string_view bytes, Sample* out,
+                         bool with_labels) {
   out->location_ids.clear();
   out->values.clear();
   out->labels.clear();
@@ -262,7 +261,7 @@ absl::Status ParseSample(absl::string_view bytes, Sample* out) {
       case pb::Sample::kValueFieldNumber: read = r.Repeated(&out->values); break;
       case pb::Sample::kLabelFieldNumber:
         read = r.Bytes(&label);
-        if (read) {
+        if (read && with_labels) {
           if (auto s = ParseLabel(label, out); !s.ok()) return s;
         }
         break;

@@ -79,8 +79,10 @@ struct Sample {
   std::vector<int64_t> label_strings;  // every string index labels use
 };
 
-// Reads one Sample message into `out`, reusing its buffers.
-absl::Status ParseSample(absl::string_view bytes, Sample* out);
+// Reads one Sample message into `out`, reusing its buffers. Without
+// labels, label fields are only stepped over.
+absl::Status ParseSample(absl::string_view bytes, Sample* out,
+                         bool with_labels = true);
 
 }  // namespace profile::wire
 
