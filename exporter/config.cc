@@ -120,6 +120,15 @@ absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
 }
 
 absl::StatusOr<std::string> NormalizePprofBaseUrl(absl::string_view url) {
+  // First, and without echoing the URL: it may hold a password.
+  const size_t authority = url.find("://");
+  if (authority != absl::string_view::npos &&
+      url.substr(authority + 3, url.find_first_of("/?#", authority + 3) -
+                                    (authority + 3))
+              .find('@') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "URL must not contain credentials (user:password@); use basic_auth");
+  }
   for (char c : url) {
     if (absl::ascii_isspace(c) || absl::ascii_iscntrl(c)) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -191,8 +200,13 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
 absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
                                             const Config& defaults) {
   auto flag_error = [name_eq_url](absl::string_view message) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--target=%s: %s", name_eq_url, message));
+    // Never echo a URL that may hold a password.
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--target=%s: %s",
+        name_eq_url.find('@') == absl::string_view::npos
+            ? name_eq_url
+            : "<not shown: contains '@'>",
+        message));
   };
   const size_t equals = name_eq_url.find('=');
   if (equals == absl::string_view::npos) return flag_error("expected NAME=URL");

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exporter/fetch.h"
 #include "profile/kind.h"
 #include "profile/options.h"
 
@@ -46,6 +47,9 @@ struct TargetConfig {
   // The most derived series this target may export, shared equally by its
   // profile kinds; see SeriesBudget().
   int series_limit = kDefaultSeriesLimit;
+  // Credentials and TLS settings for the requests (basic_auth,
+  // authorization, tls_config). Holds secrets: never log or export it.
+  FetchOptions fetch;
 };
 
 // Derived series one scrape of `target` may produce: an equal share of its
@@ -102,6 +106,23 @@ absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
 //       profiles:                # absent or empty: all six kinds
 //         cpu: {interval: 60s, timeout: 10s, seconds: 10}
 //         heap: {}               # or just `heap:`
+//       basic_auth:              # at most one of basic_auth, authorization
+//         username: u            # no ':'
+//         password: p            # or password_file: /path (read per scrape)
+//       authorization:
+//         type: Bearer           # default Bearer; not Basic
+//         credentials: token     # or credentials_file: /path (per scrape)
+//       tls_config:              # https:// URLs only
+//         ca_file: ca.crt        # default: the system's CAs
+//         cert_file: client.crt  # client certificate, with key_file
+//         key_file: client.key
+//         server_name: name      # SNI and verified name; default URL host
+//         insecure_skip_verify: false
+//         min_version: TLS12     # TLS10 .. TLS13
+//
+// Relative file paths are relative to the config file's directory. Secret
+// values never appear in error messages. URLs with "user:pass@" are
+// rejected: credentials belong in basic_auth.
 //
 // Every unknown or duplicate key is an error. Errors are InvalidArgument
 // with messages like
@@ -124,8 +145,9 @@ absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
 // serves pprof.
 Config DefaultConfig();
 
-// Checks that `url` is http:// or https:// with a host and no query or
-// fragment, and turns it into the base URL that profile endpoint names are
+// Checks that `url` is http:// or https:// with a host, no credentials
+// ("user:pass@", which would end up in logs and on the landing page; the
+// message does not echo such a URL) and no query or fragment, and turns it into the base URL that profile endpoint names are
 // appended to: a missing or "/" path becomes /debug/pprof/, any other path
 // gets a trailing '/'. The scheme is lower-cased; the rest is kept.
 absl::StatusOr<std::string> NormalizePprofBaseUrl(absl::string_view url);

@@ -133,6 +133,37 @@ absl::StatusOr<std::string> ConfigNode::String() const {
   return node_.Scalar();
 }
 
+absl::StatusOr<bool> ConfigNode::Bool() const {
+  if (node_.IsScalar()) {
+    const std::string lower = absl::AsciiStrToLower(node_.Scalar());
+    if (lower == "true") return true;
+    if (lower == "false") return false;
+  }
+  return Error(absl::StrCat("expected true or false, got ", Describe()));
+}
+
+absl::StatusOr<std::string> ConfigNode::Path() const {
+  absl::StatusOr<std::string> path = String();
+  if (!path.ok()) return path.status();
+  if (path->empty()) return Error("must not be empty");
+  if ((*path)[0] == '/') return path;
+  const size_t slash = filename_.rfind('/');
+  if (slash == absl::string_view::npos) return path;
+  return absl::StrCat(filename_.substr(0, slash + 1), *path);
+}
+
+absl::StatusOr<int> ConfigNode::TlsVersion() const {
+  if (node_.IsScalar()) {
+    const std::string& name = node_.Scalar();
+    if (name == "TLS10") return 0x0301;
+    if (name == "TLS11") return 0x0302;
+    if (name == "TLS12") return 0x0303;
+    if (name == "TLS13") return 0x0304;
+  }
+  return Error(absl::StrCat("expected one of TLS10, TLS11, TLS12, TLS13, got ",
+                            Describe()));
+}
+
 absl::StatusOr<int64_t> ConfigNode::Integer(int64_t at_least,
                                             int64_t at_most) const {
   int64_t value = 0;

@@ -34,6 +34,7 @@ class ConfigNode {
 
   const std::string& path() const { return path_; }
   int line() const { return line_; }  // 1-based
+  absl::string_view filename() const { return filename_; }
   bool IsNull() const { return node_.IsNull(); }
 
   // "file:line: path: message" as InvalidArgument.
@@ -53,6 +54,14 @@ class ConfigNode {
   absl::StatusOr<std::vector<ConfigNode>> List() const;
 
   absl::StatusOr<std::string> String() const;
+  // true or false (any case), YAML 1.2's booleans.
+  absl::StatusOr<bool> Bool() const;
+  // A file path; a relative one is made relative to the directory of the
+  // file this node came from, as Prometheus and exporter-toolkit do.
+  absl::StatusOr<std::string> Path() const;
+  // TLS10, TLS11, TLS12 or TLS13 as the protocol's version number (OpenSSL's
+  // TLS1_2_VERSION = 0x0303 etc.).
+  absl::StatusOr<int> TlsVersion() const;
   // A decimal integer in [at_least, at_most].
   absl::StatusOr<int64_t> Integer(int64_t at_least, int64_t at_most) const;
   // A Prometheus duration (duration.h) greater than zero.

@@ -19,6 +19,7 @@
 #include "exporter/scheduler.h"
 #include "exporter/scrape.h"
 #include "exporter/server.h"
+#include "exporter/web_config.h"
 
 namespace exporter {
 namespace {
@@ -27,6 +28,7 @@ constexpr char kUsage[] =
     "usage: pprof_exporter [--config.file=FILE] [--target=NAME=URL ...]\n"
     "                      [--web.listen-address=HOST:PORT] "
     "[--web.telemetry-path=/metrics]\n"
+    "                      [--web.config.file=FILE]   (TLS, basic auth)\n"
     "                      [--log.level=debug|info|warn|error] [--version]\n"
     "       pprof_exporter reduce [flags] FILE...   (see --help of reduce)\n";
 
@@ -52,8 +54,8 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   for (const std::string& flag : sources.target_flags) {
     auto target = TargetFromFlag(flag, config);
     if (!target.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--target=", flag, ": ", target.status().message()));
+      // The message names the flag already (without a password in it).
+      return target.status();
     }
     for (const auto& existing : config.targets) {
       if (existing.name == target->name) {
@@ -187,6 +189,7 @@ int RunDaemon(const std::vector<std::string>& args) {
   auto flags = ParseFlags(args, {{"config.file"},
                                  {"target", true, true},
                                  {"web.listen-address"},
+                                 {"web.config.file"},
                                  {"web.telemetry-path"},
                                  {"log.level"},
                                  {"version", false},
@@ -236,6 +239,18 @@ int RunDaemon(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Read once, at start-up: TLS and basic auth settings change on restart.
+  WebConfig web_config;
+  if (auto web_config_file = flags->Get("web.config.file")) {
+    auto loaded = LoadWebConfigFile(*web_config_file);
+    if (!loaded.ok()) {
+      Log(LogLevel::kError, "error loading web config",
+          {{"err", std::string(loaded.status().message())}});
+      return 1;
+    }
+    web_config = *std::move(loaded);
+  }
+
   Daemon daemon({flags->Get("config.file").value_or(""),
                  flags->GetAll("target")},
                 telemetry_path);
@@ -245,7 +260,7 @@ int RunDaemon(const std::vector<std::string>& args) {
                  [&daemon] { return daemon.LandingPage(); },
                  [&daemon] { return daemon.Reload(); },
                  [&daemon] { return daemon.table() != nullptr; }},
-                telemetry_path);
+                telemetry_path, web_config);
   auto port = server.Bind(listen_address);
   if (!port.ok()) {
     Log(LogLevel::kError, "cannot listen",
@@ -255,18 +270,18 @@ int RunDaemon(const std::vector<std::string>& args) {
     return 1;
   }
   auto host = SplitHostPort(listen_address)->first;
-  if (!IsLoopback(host)) {
-    Log(LogLevel::kWarn,
-        "listening beyond loopback without authentication: profiles name "
-        "functions and paths; restrict access",
-        {{"address", listen_address}});
+  for (const std::string& warning :
+       ExposureWarnings(IsLoopback(host), web_config)) {
+    Log(LogLevel::kWarn, warning, {{"address", listen_address}});
   }
   Log(LogLevel::kInfo, "listening",
       {{"address", absl::StrCat(host.find(':') != std::string::npos
                                     ? absl::StrCat("[", host, "]")
                                     : host,
                                 ":", *port)},
-       {"version", kVersion}});
+       {"version", kVersion},
+       {"tls", web_config.tls.has_value() ? "true" : "false"},
+       {"basic_auth", web_config.basic_auth_users.empty() ? "false" : "true"}});
 
   std::thread signal_thread([&] {
     for (;;) {

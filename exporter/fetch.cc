@@ -1,12 +1,19 @@
 #include "exporter/fetch.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netdb.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <optional>
 #include <utility>
 
@@ -16,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
@@ -38,6 +46,10 @@ constexpr absl::Duration kDeadlineSlack = absl::Milliseconds(50);
 // Content-Length is the server's claim; do not allocate more than this
 // on its word before bytes arrive.
 constexpr size_t kMaxReserve = size_t{16} << 20;
+
+// Token and password files are small; do not read a whole disk on a typo
+// such as /dev/zero.
+constexpr size_t kMaxSecretFileBytes = size_t{64} << 10;
 
 bool IsHostChar(char c, bool bracketed) {
   if (bracketed) return absl::ascii_isxdigit(c) || c == ':' || c == '.';
@@ -105,7 +117,143 @@ class ScopedSigpipeBlock {
   bool was_pending_ = false;
 };
 
+// Secrets end up in a request header: CR or LF would split it.
+bool HasControlChar(absl::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
+// The whole file with surrounding whitespace trimmed. Errors name `key` and
+// the path, never the contents.
+absl::StatusOr<std::string> ReadSecretFile(absl::string_view key,
+                                           const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot read ", key, " ", path));
+  }
+  std::string data(kMaxSecretFileBytes + 1, '\0');
+  file.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (file.bad()) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot read ", key, " ", path));
+  }
+  data.resize(static_cast<size_t>(file.gcount()));
+  if (data.size() > kMaxSecretFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        key, " ", path, " is larger than ", kMaxSecretFileBytes, " bytes"));
+  }
+  return std::string(absl::StripAsciiWhitespace(data));
+}
+
+// An inline secret or the contents of its file.
+absl::StatusOr<std::string> Secret(absl::string_view inline_key,
+                                   const std::string& inline_value,
+                                   absl::string_view file_key,
+                                   const std::string& file) {
+  if (file.empty()) {
+    if (HasControlChar(inline_value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(inline_key, " contains control characters"));
+    }
+    return inline_value;
+  }
+  absl::StatusOr<std::string> value = ReadSecretFile(file_key, file);
+  if (value.ok() && HasControlChar(*value)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_key, " ", file, " contains control characters"));
+  }
+  return value;
+}
+
+// Replaces every secret in `text` (an error body a target sent back, which
+// may echo the request) with <secret>.
+std::string Redact(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    if (!secret.empty()) absl::StrReplaceAll({{secret, "<secret>"}}, &text);
+  }
+  return text;
+}
+
+// `host` as a numeric address, resolving a name if need be; for
+// httplib's host-to-address map, which only takes numeric addresses. Only
+// used with tls_config.server_name; a name lookup here blocks without the
+// request's timeout (like httplib's own lookups).
+absl::StatusOr<std::string> NumericAddress(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+      inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    return host;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (rc != 0 || found == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot resolve ", host, ": ", rc != 0 ? gai_strerror(rc) : "none"));
+  }
+  char numeric[NI_MAXHOST];
+  const int ni = getnameinfo(found->ai_addr, found->ai_addrlen, numeric,
+                             sizeof(numeric), nullptr, 0, NI_NUMERICHOST);
+  freeaddrinfo(found);
+  if (ni != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve ", host, ": ", gai_strerror(ni)));
+  }
+  return std::string(numeric);
+}
+
+// Checks that a TLS file can be opened, for an error that names it rather
+// than httplib's generic "SSL certificates loading failed".
+absl::Status CheckReadable(absl::string_view key, const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("cannot read tls_config.", key, " ", path));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> AuthorizationHeader(const FetchOptions& options) {
+  switch (options.auth) {
+    case FetchOptions::Auth::kNone:
+      return std::string();
+    case FetchOptions::Auth::kBasic: {
+      if (HasControlChar(options.username) ||
+          options.username.find(':') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            "basic_auth.username contains ':' or control characters");
+      }
+      absl::StatusOr<std::string> password =
+          Secret("basic_auth.password", options.password,
+                 "basic_auth.password_file", options.password_file);
+      if (!password.ok()) return password.status();
+      return absl::StrCat(
+          "Basic ",
+          absl::Base64Escape(absl::StrCat(options.username, ":", *password)));
+    }
+    case FetchOptions::Auth::kAuthorization: {
+      absl::StatusOr<std::string> credentials =
+          Secret("authorization.credentials", options.credentials,
+                 "authorization.credentials_file", options.credentials_file);
+      if (!credentials.ok()) return credentials.status();
+      if (HasControlChar(options.auth_type) ||
+          options.auth_type.find(' ') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            "authorization.type must be a single word");
+      }
+      return absl::StrCat(options.auth_type, " ", *credentials);
+    }
+  }
+  return std::string();
+}
 
 absl::string_view FailureReason(FetchFailure failure) {
   switch (failure) {
@@ -209,7 +357,7 @@ Fetcher::Fetcher(absl::string_view version)
 Fetcher::~Fetcher() = default;
 
 FetchResult Fetcher::Get(const std::string& url, absl::Duration timeout,
-                         size_t max_bytes) {
+                         size_t max_bytes, const FetchOptions& options) {
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + timeout;
   FetchResult result;
@@ -234,10 +382,78 @@ FetchResult Fetcher::Get(const std::string& url, absl::Duration timeout,
     return fail(FetchFailure::kCancelled, absl::StrCat(what, ": stopped"));
   }
 
+  // Read secret files now, so that rotated tokens take effect at once.
+  absl::StatusOr<std::string> authorization = AuthorizationHeader(options);
+  if (!authorization.ok()) {
+    return fail(FetchFailure::kConnect,
+                absl::StrCat(what, ": ", authorization.status().message()));
+  }
+  // What must never show in result.error, even if the target echoes it.
+  std::vector<std::string> secrets;
+  if (!authorization->empty()) {
+    secrets.push_back(*authorization);
+    const size_t space = authorization->find(' ');
+    secrets.push_back(authorization->substr(space + 1));
+    if (options.auth == FetchOptions::Auth::kBasic) {
+      std::string decoded;
+      absl::Base64Unescape(secrets.back(), &decoded);
+      secrets.push_back(decoded.substr(decoded.find(':') + 1));  // password
+    }
+    // Longest first, so a secret's parts are not replaced inside it first.
+    std::sort(secrets.begin(), secrets.end(),
+              [](const std::string& a, const std::string& b) {
+                return a.size() > b.size();
+              });
+  }
+
   auto flight = std::make_shared<InFlight>();
+  httplib::SSLClient* ssl = nullptr;
+  // The name TLS verifies and sends as SNI.
+  std::string tls_name = parsed->host;
   if (parsed->scheme == "https") {
-    flight->client =
-        std::make_unique<httplib::SSLClient>(parsed->host, parsed->port);
+    const TlsClientOptions& tls = options.tls;
+    for (const auto& [key, path] :
+         {std::pair<absl::string_view, const std::string&>{"ca_file",
+                                                           tls.ca_file},
+          {"cert_file", tls.cert_file},
+          {"key_file", tls.key_file}}) {
+      if (absl::Status readable = CheckReadable(key, path); !readable.ok()) {
+        return fail(FetchFailure::kConnect,
+                    absl::StrCat(what, ": ", readable.message()));
+      }
+    }
+    if (!tls.server_name.empty()) tls_name = tls.server_name;
+    std::unique_ptr<httplib::SSLClient> client =
+        tls.cert_file.empty()
+            ? std::make_unique<httplib::SSLClient>(tls_name, parsed->port)
+            : std::make_unique<httplib::SSLClient>(tls_name, parsed->port,
+                                                   tls.cert_file,
+                                                   tls.key_file);
+    if (!client->is_valid()) {
+      return fail(FetchFailure::kConnect,
+                  absl::StrCat(what, ": cannot load the client certificate ",
+                               tls.cert_file, " with key ", tls.key_file));
+    }
+    if (tls_name != parsed->host) {
+      // httplib connects to the host it verifies; point that name at the
+      // URL's host.
+      absl::StatusOr<std::string> address = NumericAddress(parsed->host);
+      if (!address.ok()) {
+        return fail(FetchFailure::kConnect,
+                    absl::StrCat(what, ": ", address.status().message()));
+      }
+      client->set_hostname_addr_map({{tls_name, *address}});
+    }
+    if (tls.insecure_skip_verify) {
+      client->enable_server_certificate_verification(false);
+    } else if (!tls.ca_file.empty()) {
+      client->set_ca_cert_path(tls.ca_file);
+    }
+    if (tls.min_version != 0) {
+      SSL_CTX_set_min_proto_version(client->ssl_context(), tls.min_version);
+    }
+    ssl = client.get();
+    flight->client = std::move(client);
   } else {
     flight->client =
         std::make_unique<httplib::ClientImpl>(parsed->host, parsed->port);
@@ -269,6 +485,9 @@ FetchResult Fetcher::Get(const std::string& url, absl::Duration timeout,
                    ? HostForUrl(*parsed)
                    : absl::StrCat(HostForUrl(*parsed), ":", parsed->port)},
   };
+  if (!authorization->empty()) {
+    headers.emplace("Authorization", *authorization);
+  }
 
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -336,7 +555,7 @@ FetchResult Fetcher::Get(const std::string& url, absl::Duration timeout,
     const bool busy = p.status == 500 && p.busy_header;
     return fail(busy ? FetchFailure::kProfilerBusy : FetchFailure::kHttpStatus,
                 absl::StrCat(what, ": HTTP ", p.status, ", body ",
-                             Snippet(p.error_body)));
+                             Snippet(Redact(p.error_body, secrets))));
   }
   if (p.too_large) {
     return fail(FetchFailure::kTooLarge,
@@ -375,6 +594,21 @@ FetchResult Fetcher::Get(const std::string& url, absl::Duration timeout,
       }
       return fail(FetchFailure::kConnect,
                   absl::StrCat(what, ": connection closed early", cause));
+    case httplib::Error::SSLServerVerification: {
+      const long verify = ssl != nullptr ? ssl->get_openssl_verify_result()
+                                         : X509_V_OK;
+      return fail(FetchFailure::kConnect,
+                  verify != X509_V_OK
+                      ? absl::StrCat(what, ": TLS certificate not trusted: ",
+                                     X509_verify_cert_error_string(verify),
+                                     cause)
+                      : absl::StrCat(what, ": TLS certificate is not valid "
+                                           "for ",
+                                     tls_name, cause));
+    }
+    case httplib::Error::SSLConnection:
+      return fail(FetchFailure::kConnect,
+                  absl::StrCat(what, ": TLS handshake failed", cause));
     default:
       // Connection (refused, DNS, unreachable), Write, SSL*, and anything
       // unexpected: the target could not be talked to.

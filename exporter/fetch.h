@@ -48,13 +48,54 @@ struct FetchResult {
   std::string error;
 };
 
+// How to talk to a secured target (Prometheus's scrape-config keys
+// basic_auth, authorization and tls_config). Part of TargetConfig, so
+// compared on reload. Holds secrets: never log, print or export it.
+struct TlsClientOptions {
+  std::string ca_file;      // PEM CAs to verify the target; "" = system CAs
+  std::string cert_file;    // client certificate (PEM), with key_file
+  std::string key_file;
+  std::string server_name;  // SNI and the name verified; "" = URL host
+  bool insecure_skip_verify = false;
+  // An OpenSSL *_VERSION constant (TLS1_2_VERSION = 0x0303, ...); 0 keeps
+  // the library's default.
+  int min_version = 0;
+
+  bool operator==(const TlsClientOptions&) const = default;
+};
+
+struct FetchOptions {
+  enum class Auth { kNone, kBasic, kAuthorization };
+  Auth auth = Auth::kNone;
+  // kBasic: username and either password or password_file.
+  std::string username;
+  std::string password;
+  std::string password_file;
+  // kAuthorization: "<type> <credentials>", credentials inline or from
+  // credentials_file.
+  std::string auth_type = "Bearer";
+  std::string credentials;
+  std::string credentials_file;
+  // Only used for https:// URLs.
+  TlsClientOptions tls;
+
+  bool operator==(const FetchOptions&) const = default;
+};
+
+// The Authorization header value for `options` ("" for kNone). Reads
+// password_file / credentials_file now (surrounding whitespace trimmed, as
+// Prometheus does), so rotated secrets are picked up by the next scrape.
+// Errors name the file but never its contents.
+absl::StatusOr<std::string> AuthorizationHeader(const FetchOptions& options);
+
 // An absolute http(s) URL split into what the HTTP client needs.
 struct ParsedUrl {
   std::string scheme;  // "http" or "https", lower case
   std::string host;    // IPv6 literals without brackets
   int port = 0;        // explicit, or the scheme's default
   std::string target;  // path and query as written; "/" if empty; no fragment
-  // "user:pass@" was present. It is dropped: nothing is sent with it yet.
+  // "user:pass@" was present. It is dropped: credentials come from
+  // FetchOptions only (config loading rejects URLs that carry them).
   bool had_credentials = false;
 
   // "scheme://host:port/target" with no credentials, for logs.
@@ -83,8 +124,14 @@ class Fetcher {
   // Only a body that stops dead mid-way is cut later, by the idle read
   // timeout (= timeout), so at worst about one timeout late. Never buffers
   // more than max_bytes.
+  //
+  // `options` adds credentials and TLS settings. A secret file that cannot
+  // be read, a client certificate that cannot be loaded and every TLS
+  // failure (unknown CA, wrong name, handshake refused) are kConnect; a 401
+  // or 403 is kHttpStatus like any other status. Secrets never appear in
+  // FetchResult::error, not even when the target echoes them in its body.
   FetchResult Get(const std::string& url, absl::Duration timeout,
-                  size_t max_bytes);
+                  size_t max_bytes, const FetchOptions& options = {});
 
   // Interrupts every Get in flight (they return kCancelled) and makes all
   // later Gets return kCancelled at once. Returns when every Get in flight

@@ -51,7 +51,7 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
   const absl::Time start = absl::Now();
   FetchResult fetched = fetcher.Get(ProfileUrl(target, schedule),
                                     schedule.timeout,
-                                    limits.max_compressed_bytes);
+                                    limits.max_compressed_bytes, target.fetch);
   if (fetched.failure == FetchFailure::kCancelled) return std::nullopt;
 
   ScrapeResult result = previous;
@@ -73,7 +73,8 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
     return finish(Failed(std::move(result), error,
                          std::string(decoded.status().message())));
   }
-  auto reduction = profile::Reduce(schedule.kind, *decoded, target.reduce);
+  auto reduction = profile::Reduce(schedule.kind, *decoded, target.reduce,
+                                   previous.baseline.get());
   if (!reduction.ok()) {
     return finish(Failed(std::move(result), ScrapeError::kDecode,
                          std::string(reduction.status().message())));
@@ -95,6 +96,13 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                      target.series_limit)));
   }
   result.series = std::move(families);
+  std::visit(
+      [&](const auto& r) {
+        if constexpr (requires { r.windowed; }) {
+          result.baseline = r.windowed.baseline;
+        }
+      },
+      *reduction);
   result.health.up = true;
   result.health.profile_bytes = static_cast<int64_t>(fetched.body.size());
   result.error.clear();

@@ -32,9 +32,42 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
   return std::make_pair(host, port);
 }
 
-Server::Server(ServerHandlers handlers, std::string telemetry_path)
-    : http_(std::make_unique<httplib::Server>()),
+namespace {
+
+std::unique_ptr<httplib::Server> MakeHttpServer(const WebConfig& web,
+                                                absl::Status& error) {
+  if (!web.tls.has_value()) return std::make_unique<httplib::Server>();
+  const TlsServerConfig& tls = *web.tls;
+  auto server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+    error = ConfigureServerTls(tls, &ctx);
+    return error.ok();
+  });
+  if (!server->is_valid() && error.ok()) {
+    error = absl::InternalError("cannot create the TLS context");
+  }
+  return server;
+}
+
+}  // namespace
+
+Server::Server(ServerHandlers handlers, std::string telemetry_path,
+               const WebConfig& web)
+    : http_(MakeHttpServer(web, init_error_)),
       handlers_(std::move(handlers)) {
+  if (!web.basic_auth_users.empty()) {
+    auth_ = std::make_unique<BasicAuthenticator>(web.basic_auth_users);
+    // Before routing, so it covers every path and method, unknown ones too.
+    http_->set_pre_routing_handler([this](const httplib::Request& req,
+                                          httplib::Response& res) {
+      if (auth_->Check(req.get_header_value("Authorization"))) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic");
+      res.set_content("Unauthorized\n", "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   // httplib's default also sets SO_REUSEPORT, which lets a second exporter
   // bind the same port and silently take half the scrapes. Like Go's
   // exporters, fail with "address in use" instead.
@@ -84,6 +117,7 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path)
 Server::~Server() { Stop(); }
 
 absl::StatusOr<int> Server::Bind(const std::string& listen_address) {
+  if (!init_error_.ok()) return init_error_;
   auto host_port = SplitHostPort(listen_address);
   if (!host_port.ok()) return host_port.status();
   const auto& [host, port] = *host_port;

@@ -5,6 +5,8 @@
 //   /-/ready          200 once a configuration is loaded
 //   /-/reload         POST: re-read the configuration
 // The handlers only read snapshots; none of them waits for a scrape.
+// With a WebConfig (--web.config.file) it serves HTTPS and/or requires
+// basic auth on every path; see web_config.h.
 #ifndef PPROF_EXPORTER_EXPORTER_SERVER_H_
 #define PPROF_EXPORTER_EXPORTER_SERVER_H_
 
@@ -15,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "exporter/web_config.h"
 
 namespace httplib {
 class Server;
@@ -31,10 +34,14 @@ struct ServerHandlers {
 
 class Server {
  public:
-  Server(ServerHandlers handlers, std::string telemetry_path);
+  // `web` is read here: TLS files are loaded now (errors surface in Bind),
+  // and later changes to it have no effect.
+  Server(ServerHandlers handlers, std::string telemetry_path,
+         const WebConfig& web = {});
   ~Server();
 
   // Binds "host:port" (port 0 picks a free one) and returns the bound port.
+  // Fails too if the TLS certificate or key could not be loaded.
   absl::StatusOr<int> Bind(const std::string& listen_address);
   // Serves until Stop(); call after Bind. Returns at once if Stop() came
   // first.
@@ -43,7 +50,10 @@ class Server {
   void Stop();
 
  private:
+  // Declared before http_, which sets it while being constructed.
+  absl::Status init_error_;  // TLS setup failed: Bind returns it
   std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<BasicAuthenticator> auth_;  // null: no basic auth
   ServerHandlers handlers_;
   std::mutex mu_;
   bool stop_requested_ = false;  // guarded by mu_

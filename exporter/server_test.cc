@@ -18,6 +18,7 @@ namespace exporter {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // --- SplitHostPort ---
 
@@ -300,6 +301,87 @@ TEST(ServerStopTest, StopBeforeRunStillEndsRun) {
         absl::Seconds(20));
   }
   run.join();
+}
+
+// --- --web.config.file ---
+
+// "correct horse battery staple" at bcrypt cost 4.
+constexpr char kAliceHash[] =
+    "$2b$04$abcdefghijklmnopqrstuu7EJV7kdjBBQxyb0HjTh9KS7.Lah/6CG";
+
+ServerHandlers FakeHandlers(std::atomic<int>* reloads) {
+  ServerHandlers handlers;
+  handlers.metrics = [] { return std::string("pprof_up 1\n"); };
+  handlers.landing_page = [] { return std::string("<html></html>"); };
+  handlers.reload = [reloads] {
+    reloads->fetch_add(1);
+    return absl::OkStatus();
+  };
+  handlers.ready = [] { return true; };
+  return handlers;
+}
+
+TEST(ServerWebConfigTest, BasicAuthGuardsEveryPathAndMethod) {
+  std::atomic<int> reloads{0};
+  WebConfig web;
+  web.basic_auth_users = {{"alice", kAliceHash}};
+  Server server(FakeHandlers(&reloads), "/metrics", web);
+  auto port = server.Bind("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  std::thread run([&] { server.Run(); });
+
+  httplib::Client client("127.0.0.1", *port);
+  client.set_connection_timeout(10, 0);
+  client.set_read_timeout(10, 0);
+  ASSERT_TRUE(WaitFor([&] { return static_cast<bool>(client.Get("/")); },
+                      absl::Seconds(20)));
+  for (const char* path :
+       {"/metrics", "/", "/-/healthy", "/-/ready", "/-/reload", "/nope"}) {
+    auto res = client.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 401) << path;
+    EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Basic") << path;
+    EXPECT_THAT(res->body, Not(HasSubstr("pprof_up"))) << path;
+  }
+  auto res = client.Post("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(reloads.load(), 0);
+
+  client.set_basic_auth("alice", "wrong");
+  res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+
+  client.set_basic_auth("alice", "correct horse battery staple");
+  res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "pprof_up 1\n");
+  res = client.Post("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(reloads.load(), 1);
+  res = client.Get("/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+
+  server.Stop();
+  run.join();
+}
+
+TEST(ServerWebConfigTest, UnloadableCertificateFailsBind) {
+  std::atomic<int> reloads{0};
+  WebConfig web;
+  web.tls = TlsServerConfig{};
+  web.tls->cert_file = "/nonexistent/server.crt";
+  web.tls->key_file = "/nonexistent/server.key";
+  Server server(FakeHandlers(&reloads), "/metrics", web);
+  auto port = server.Bind("127.0.0.1:0");
+  ASSERT_FALSE(port.ok());
+  EXPECT_THAT(std::string(port.status().message()),
+              HasSubstr("cannot load cert_file /nonexistent/server.crt"));
+  server.Stop();
 }
 
 }  // namespace

@@ -29,11 +29,12 @@ std::vector<profile::Kind> Kinds(const TargetConfig& target) {
 
 // Whether scraping `a` yields the same series as scraping `b`. The set of
 // kinds matters too: a scrape's series budget and whether allocs exports
-// the heap totals depend on it.
+// the heap totals depend on it. So do credentials and TLS settings: a kept
+// slot keeps its old TargetConfig, and with it the old password.
 bool SameTarget(const TargetConfig& a, const TargetConfig& b) {
   return a.name == b.name && a.url == b.url && a.labels == b.labels &&
          a.series_limit == b.series_limit && Kinds(a) == Kinds(b) &&
-         SameReduceOptions(a.reduce, b.reduce);
+         SameReduceOptions(a.reduce, b.reduce) && a.fetch == b.fetch;
 }
 
 bool SameSchedule(const ProfileSchedule& a, const ProfileSchedule& b) {

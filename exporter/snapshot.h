@@ -17,6 +17,7 @@
 #include "exporter/config.h"
 #include "exporter/metrics.h"
 #include "prometheus/metric_family.h"
+#include "profile/window.h"
 
 namespace exporter {
 
@@ -28,6 +29,8 @@ struct ScrapeResult {
   std::string error;
   // The derived series of the last successful scrape; empty when down.
   std::vector<prometheus::MetricFamily> series;
+  // Cumulative kinds: what the next scrape's window is measured from.
+  std::shared_ptr<const profile::FunctionBaseline> baseline;
 };
 
 // One target x profile kind: its schedule and its latest result. Slots

@@ -140,6 +140,9 @@ TEST(BuildSlotTableTest, TargetChangesReplaceThatTargetsSlots) {
          t.reduce.services.label = "service";
        }},
       {"series limit", [](TargetConfig& t) { t.series_limit = 12; }},
+      // A kept slot would keep scraping with the old credentials.
+      {"password", [](TargetConfig& t) { t.fetch.password = "new"; }},
+      {"tls_config", [](TargetConfig& t) { t.fetch.tls.ca_file = "ca.crt"; }},
       {"services regex",
        [](TargetConfig& t) {
          t.reduce.services.method = profile::ServiceCounting::Method::kRegex;

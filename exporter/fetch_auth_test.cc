@@ -1,0 +1,232 @@
+// Credentials and TLS settings of Fetcher::Get (FetchOptions). TLS against
+// real certificates is covered by tests/security with real clients and
+// servers; here: headers, secret files, redaction and TLS failure reasons.
+#include <httplib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "exporter/fetch.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace exporter {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kPassword[] = "pw-7Hq2-SECRET";
+constexpr char kToken[] = "tok-9Zx1-SECRET";
+
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+}
+
+class Server {
+ public:
+  Server() {
+    port_ = server.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server.listen_after_bind(); });
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (!server.is_running() && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+  ~Server() {
+    server.stop();
+    thread_.join();
+  }
+  std::string Url(const std::string& scheme, const std::string& path) const {
+    return absl::StrCat(scheme, "://127.0.0.1:", port_, path);
+  }
+
+  httplib::Server server;
+
+ private:
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(AuthorizationHeaderTest, Inline) {
+  FetchOptions none;
+  EXPECT_EQ(AuthorizationHeader(none).value(), "");
+
+  FetchOptions basic;
+  basic.auth = FetchOptions::Auth::kBasic;
+  basic.username = "alice";
+  basic.password = kPassword;
+  EXPECT_EQ(AuthorizationHeader(basic).value(),
+            "Basic " + absl::Base64Escape(std::string("alice:") + kPassword));
+
+  FetchOptions bearer;
+  bearer.auth = FetchOptions::Auth::kAuthorization;
+  bearer.credentials = kToken;
+  EXPECT_EQ(AuthorizationHeader(bearer).value(),
+            absl::StrCat("Bearer ", kToken));
+  bearer.auth_type = "Token";
+  EXPECT_EQ(AuthorizationHeader(bearer).value(),
+            absl::StrCat("Token ", kToken));
+}
+
+TEST(AuthorizationHeaderTest, FilesAreReadEachTimeAndTrimmed) {
+  const std::string path = TempPath("token");
+  WriteFile(path, absl::StrCat(kToken, "\n"));
+  FetchOptions bearer;
+  bearer.auth = FetchOptions::Auth::kAuthorization;
+  bearer.credentials_file = path;
+  EXPECT_EQ(AuthorizationHeader(bearer).value(),
+            absl::StrCat("Bearer ", kToken));
+  WriteFile(path, "rotated\r\n");
+  EXPECT_EQ(AuthorizationHeader(bearer).value(), "Bearer rotated");
+
+  const std::string pw = TempPath("password");
+  WriteFile(pw, absl::StrCat("  ", kPassword, "\n\n"));
+  FetchOptions basic;
+  basic.auth = FetchOptions::Auth::kBasic;
+  basic.username = "u";
+  basic.password_file = pw;
+  EXPECT_EQ(AuthorizationHeader(basic).value(),
+            "Basic " + absl::Base64Escape(std::string("u:") + kPassword));
+}
+
+TEST(AuthorizationHeaderTest, FileErrorsNameTheFileNotItsContents) {
+  FetchOptions basic;
+  basic.auth = FetchOptions::Auth::kBasic;
+  basic.username = "u";
+  basic.password_file = TempPath("does-not-exist");
+  auto header = AuthorizationHeader(basic);
+  ASSERT_FALSE(header.ok());
+  EXPECT_THAT(std::string(header.status().message()),
+              HasSubstr("cannot read basic_auth.password_file " +
+                        basic.password_file));
+
+  // A header injection attempt through the file.
+  const std::string path = TempPath("evil-token");
+  WriteFile(path, absl::StrCat(kToken, "\r\nX-Evil: 1\n"));
+  FetchOptions bearer;
+  bearer.auth = FetchOptions::Auth::kAuthorization;
+  bearer.credentials_file = path;
+  header = AuthorizationHeader(bearer);
+  ASSERT_FALSE(header.ok());
+  EXPECT_THAT(std::string(header.status().message()),
+              HasSubstr("contains control characters"));
+  EXPECT_THAT(std::string(header.status().message()), Not(HasSubstr(kToken)));
+
+  FetchOptions inline_evil;
+  inline_evil.auth = FetchOptions::Auth::kAuthorization;
+  inline_evil.credentials = absl::StrCat(kToken, "\nX: y");
+  EXPECT_FALSE(AuthorizationHeader(inline_evil).ok());
+}
+
+TEST(FetchAuthTest, SendsTheHeader) {
+  Server s;
+  std::string seen;
+  s.server.Get("/p", [&](const httplib::Request& req, httplib::Response& res) {
+    seen = req.get_header_value("Authorization");
+    res.set_content("ok", "application/octet-stream");
+  });
+  FetchOptions bearer;
+  bearer.auth = FetchOptions::Auth::kAuthorization;
+  bearer.credentials = kToken;
+  FetchResult r = Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 100,
+                                bearer);
+  EXPECT_EQ(r.failure, FetchFailure::kNone) << r.error;
+  EXPECT_EQ(r.body, "ok");
+  EXPECT_EQ(seen, absl::StrCat("Bearer ", kToken));
+
+  // Without options: no header at all.
+  r = Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 100);
+  EXPECT_EQ(r.failure, FetchFailure::kNone) << r.error;
+  EXPECT_EQ(seen, "");
+}
+
+TEST(FetchAuthTest, UnreadableSecretFileIsAConnectFailure) {
+  Server s;
+  bool called = false;
+  s.server.Get("/p", [&](const httplib::Request&, httplib::Response& res) {
+    called = true;
+    res.set_content("ok", "text/plain");
+  });
+  FetchOptions basic;
+  basic.auth = FetchOptions::Auth::kBasic;
+  basic.username = "u";
+  basic.password_file = TempPath("missing-password");
+  FetchResult r =
+      Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 100, basic);
+  EXPECT_EQ(r.failure, FetchFailure::kConnect);
+  EXPECT_THAT(r.error, HasSubstr("cannot read basic_auth.password_file"));
+  EXPECT_FALSE(called);  // nothing was sent without the credentials
+}
+
+TEST(FetchAuthTest, SecretsEchoedByTheTargetAreRedacted) {
+  Server s;
+  // A hostile or careless target that echoes the request in its error.
+  s.server.Get("/p", [&](const httplib::Request& req, httplib::Response& res) {
+    res.status = 401;
+    std::string decoded;
+    absl::Base64Unescape(
+        req.get_header_value("Authorization").substr(6), &decoded);
+    res.set_content(absl::StrCat("denied: ", req.get_header_value(
+                                                 "Authorization"),
+                                 " = ", decoded),
+                    "text/plain");
+  });
+  FetchOptions basic;
+  basic.auth = FetchOptions::Auth::kBasic;
+  basic.username = "alice";
+  basic.password = kPassword;
+  FetchResult r =
+      Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 1000, basic);
+  EXPECT_EQ(r.failure, FetchFailure::kHttpStatus);
+  EXPECT_EQ(r.http_status, 401);
+  EXPECT_THAT(r.error, HasSubstr("HTTP 401"));
+  EXPECT_THAT(r.error, HasSubstr("<secret>"));
+  EXPECT_THAT(r.error, Not(HasSubstr(kPassword)));
+  EXPECT_THAT(r.error, Not(HasSubstr(absl::Base64Escape(
+                           std::string("alice:") + kPassword))));
+}
+
+TEST(FetchTlsTest, PlainHttpServerIsAConnectFailure) {
+  Server s;
+  s.server.Get("/p", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  FetchResult r = Fetcher().Get(s.Url("https", "/p"), absl::Seconds(5), 100);
+  EXPECT_EQ(r.failure, FetchFailure::kConnect) << r.error;
+  EXPECT_THAT(r.error, HasSubstr("https://127.0.0.1:"));
+}
+
+TEST(FetchTlsTest, MissingTlsFilesAreNamed) {
+  FetchOptions options;
+  options.tls.ca_file = TempPath("no-ca.crt");
+  FetchResult r = Fetcher().Get("https://127.0.0.1:1/p", absl::Seconds(5),
+                                100, options);
+  EXPECT_EQ(r.failure, FetchFailure::kConnect);
+  EXPECT_THAT(r.error,
+              HasSubstr("cannot read tls_config.ca_file " + options.tls.ca_file));
+
+  // A file that is no certificate.
+  const std::string junk = TempPath("junk.pem");
+  WriteFile(junk, "not a certificate\n");
+  options = FetchOptions{};
+  options.tls.cert_file = junk;
+  options.tls.key_file = junk;
+  r = Fetcher().Get("https://127.0.0.1:1/p", absl::Seconds(5), 100, options);
+  EXPECT_EQ(r.failure, FetchFailure::kConnect);
+  EXPECT_THAT(r.error, HasSubstr("cannot load the client certificate"));
+}
+
+}  // namespace
+}  // namespace exporter
