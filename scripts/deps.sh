@@ -10,7 +10,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go golang-github-google-pprof-dev
   prometheus curl python3 python3-yaml procps
+  openssl libcrypt-dev libssl-dev
   systemd nix-bin
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
