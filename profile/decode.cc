@@ -30,10 +30,13 @@ absl::Status TooLarge(size_t size, size_t limit) {
 // Builds a Profile from the wire tables, checking every reference once.
 class Decoder {
  public:
-  Decoder(std::shared_ptr<const std::string> bytes) : bytes_(std::move(bytes)) {}
+  Decoder(std::shared_ptr<const std::string> bytes, size_t max_entries)
+      : bytes_(std::move(bytes)), max_entries_(max_entries) {}
 
   absl::StatusOr<Profile> Run() {
-    if (auto s = wire::ParseProfile(*bytes_, &in_); !s.ok()) return s;
+    if (auto s = wire::ParseProfile(*bytes_, max_entries_, &in_); !s.ok()) {
+      return s;
+    }
     if (in_.strings.empty() || !in_.strings[0].empty()) {
       return Invalid("string_table[0] must be the empty string");
     }
@@ -212,6 +215,7 @@ class Decoder {
   }
 
   std::shared_ptr<const std::string> bytes_;
+  const size_t max_entries_;
   wire::Profile in_;
   Profile out_;
   IdIndex mapping_ids_, function_ids_;
@@ -241,7 +245,9 @@ absl::StatusOr<Profile> DecodeRaw(std::string raw,
   if (raw.size() > std::numeric_limits<uint32_t>::max()) {
     return TooLarge(raw.size(), std::numeric_limits<uint32_t>::max());
   }
-  return Decoder(std::make_shared<const std::string>(std::move(raw))).Run();
+  return Decoder(std::make_shared<const std::string>(std::move(raw)),
+                 limits.max_table_entries)
+      .Run();
 }
 
 }  // namespace

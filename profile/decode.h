@@ -18,6 +18,8 @@ namespace profile {
 struct DecodeLimits {
   size_t max_compressed_bytes = size_t{64} << 20;
   size_t max_decompressed_bytes = size_t{256} << 20;
+  // Entries of all tables together; large-cpu.pb.gz (33.6 MB) has ~0.5M.
+  size_t max_table_entries = size_t{8} << 20;
 };
 
 // Errors: InvalidArgument for input that is not a valid profile (empty, not

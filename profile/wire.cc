@@ -272,14 +272,29 @@ absl::Status ParseSample(absl::string_view bytes, Sample* out,
   return Finish(r, "Sample");
 }
 
-absl::Status ParseProfile(absl::string_view bytes, Profile* out) {
+absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
+                          Profile* out) {
   Reader r(bytes);
   while (r.Next()) {
+    const size_t entries = out->sample_types.size() + out->samples.size() +
+                           out->mappings.size() + out->functions.size() +
+                           out->locations.size() +
+                           out->line_function_ids.size() + out->strings.size();
+    if (entries > max_entries) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "profile has more than ", max_entries,
+          " table entries (samples, locations, functions, strings...)"));
+    }
     bool read = false;
     absl::string_view message;
     switch (r.field()) {
       case pb::Profile::kSampleTypeFieldNumber:
         read = r.Bytes(&message);
+        if (read && out->sample_types.size() == kMaxSampleTypes) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "malformed profile: more than ", kMaxSampleTypes,
+              " sample types"));
+        }
         if (read) {
           out->sample_types.emplace_back();
           if (auto s = ParseValueType(message, &out->sample_types.back());

@@ -67,9 +67,18 @@ struct Profile {
   }
 };
 
+// Every sample carries one value per sample type, and real profiles have a
+// handful; a profile declaring more is hostile (each 2-byte entry would cost
+// a decoded ValueType), so ParseProfile refuses it.
+inline constexpr size_t kMaxSampleTypes = 1024;
+
 // Reads a whole uncompressed profile. Sample messages are only located
-// (ParseSample reads them); strings point into `bytes`.
-absl::Status ParseProfile(absl::string_view bytes, Profile* out);
+// (ParseSample reads them); strings point into `bytes`. A table entry can
+// take 2 bytes on the wire and ~30 in memory, so the total number of
+// entries (samples, locations, lines, functions, mappings, strings) is
+// capped by `max_entries`: ResourceExhausted beyond it.
+absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
+                          Profile* out);
 
 // One sample's fields, as encoded; string labels only.
 struct Sample {
