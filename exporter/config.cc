@@ -11,7 +11,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "exporter/config_target.h"
@@ -26,15 +28,68 @@ using config_internal::CheckSchedule;
 using config_internal::ConfigMap;
 using config_internal::ConfigNode;
 using config_internal::MakeSchedule;
+using config_internal::ParseFileSdConfig;
 using config_internal::ParseTarget;
 
 constexpr char kDefaultTargetName[] = "default";
 constexpr char kDefaultTargetUrl[] = "http://127.0.0.1:9099/debug/pprof/";
 constexpr char kDefaultPprofPath[] = "/debug/pprof/";
 
-constexpr absl::string_view kTopLevelKeys[] = {"global", "targets"};
+constexpr absl::string_view kTopLevelKeys[] = {"global", "targets",
+                                               "file_sd_configs"};
 constexpr absl::string_view kGlobalKeys[] = {
-    "scrape_interval", "scrape_timeout", "top", "series_limit", "gc_regex"};
+    "scrape_interval", "scrape_timeout", "top", "series_limit", "gc_regex",
+    "archive"};
+constexpr absl::string_view kArchiveKeys[] = {"dir", "max_age", "max_bytes"};
+
+// A byte count: digits, optionally followed by B, KiB, MiB, GiB or TiB.
+absl::StatusOr<int64_t> ParseBytes(const ConfigNode& node) {
+  absl::StatusOr<std::string> text = node.String();
+  if (!text.ok()) return text.status();
+  const size_t digits = text->find_first_not_of("0123456789");
+  const std::string number = text->substr(0, digits);
+  const std::string unit =
+      digits == std::string::npos ? "" : text->substr(digits);
+  int shift = -1;
+  for (const auto& [name, bits] :
+       {std::pair<const char*, int>{"", 0}, {"B", 0}, {"KiB", 10},
+        {"MiB", 20}, {"GiB", 30}, {"TiB", 40}}) {
+    if (unit == name) shift = bits;
+  }
+  int64_t value = 0;
+  if (number.empty() || shift < 0 || !absl::SimpleAtoi(number, &value) ||
+      value > (std::numeric_limits<int64_t>::max() >> shift)) {
+    return node.Error(absl::StrFormat(
+        "bad byte size \"%s\": want an integer, optionally followed by B, "
+        "KiB, MiB, GiB or TiB, e.g. 10GiB",
+        absl::CEscape(*text)));
+  }
+  if (value == 0) return node.Error("must be greater than 0");
+  return value << shift;
+}
+
+absl::Status ParseArchive(const ConfigNode& node, Config& config) {
+  absl::StatusOr<ConfigMap> fields = node.Map(kArchiveKeys);
+  if (!fields.ok()) return fields.status();
+  ArchiveConfig archive;
+  const ConfigNode* dir = fields->Find("dir");
+  if (dir == nullptr) return node.Error("dir is required");
+  absl::StatusOr<std::string> path = dir->Path();
+  if (!path.ok()) return path.status();
+  archive.dir = *std::move(path);
+  if (const ConfigNode* max_age = fields->Find("max_age")) {
+    absl::StatusOr<absl::Duration> parsed = max_age->PositiveDuration();
+    if (!parsed.ok()) return parsed.status();
+    archive.max_age = *parsed;
+  }
+  if (const ConfigNode* max_bytes = fields->Find("max_bytes")) {
+    absl::StatusOr<int64_t> parsed = ParseBytes(*max_bytes);
+    if (!parsed.ok()) return parsed.status();
+    archive.max_bytes = *parsed;
+  }
+  config.archive = std::move(archive);
+  return absl::OkStatus();
+}
 
 // Fills the global settings of `config`, which holds the defaults, and
 // compiles the gc_regex if the section sets one.
@@ -80,6 +135,10 @@ absl::Status ParseGlobal(const ConfigNode& node, Config& config,
     gc_regex = *std::move(parsed);
     config.gc_regex = gc_regex->pattern();
   }
+  if (const ConfigNode* archive = fields->Find("archive")) {
+    absl::Status status = ParseArchive(*archive, config);
+    if (!status.ok()) return status;
+  }
   return absl::OkStatus();
 }
 
@@ -95,6 +154,17 @@ absl::StatusOr<Config> ParseDocument(const ConfigNode& root) {
   }
   if (gc_regex == nullptr) {
     gc_regex = std::make_shared<const RE2>(config.gc_regex, RE2::Quiet);
+  }
+
+  if (const ConfigNode* sd = sections->Find("file_sd_configs")) {
+    absl::StatusOr<std::vector<ConfigNode>> sd_items = sd->List();
+    if (!sd_items.ok()) return sd_items.status();
+    for (const ConfigNode& item : *sd_items) {
+      absl::StatusOr<FileSdConfig> parsed =
+          ParseFileSdConfig(item, config, gc_regex);
+      if (!parsed.ok()) return parsed.status();
+      config.file_sd_configs.push_back(*std::move(parsed));
+    }
   }
 
   const ConfigNode* targets = sections->Find("targets");

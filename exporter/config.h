@@ -10,6 +10,8 @@
 #ifndef PPROF_EXPORTER_EXPORTER_CONFIG_H_
 #define PPROF_EXPORTER_EXPORTER_CONFIG_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,15 +64,42 @@ inline int SeriesBudget(const TargetConfig& target) {
              : target.series_limit / static_cast<int>(target.profiles.size());
 }
 
+// One entry of `file_sd_configs:`: files in Prometheus's file-SD format
+// whose targets are scraped with the settings of `defaults`.
+struct FileSdConfig {
+  // Path patterns ending in .json, .yml or .yaml, relative ones made
+  // relative to the config file's directory; wildcards (glob(3): * ? [...])
+  // only in the last path element.
+  std::vector<std::string> files;
+  // Re-read every file this often, in case a change was not noticed.
+  absl::Duration refresh_interval = absl::Minutes(5);
+  // Every setting of a static target except name and url, which each
+  // discovered target gets from its file (see file_sd.h). `labels` are
+  // overridden by a group's labels of the same name.
+  TargetConfig defaults;
+};
+
+// global.archive: where and how long to keep every fetched profile
+// (archive.h). Absent: no archive.
+struct ArchiveConfig {
+  std::string dir;  // absolute, or relative to the config file's directory
+  absl::Duration max_age = absl::Hours(7 * 24);
+  int64_t max_bytes = int64_t{10} << 30;
+  bool operator==(const ArchiveConfig&) const = default;
+};
+
 struct Config {
   absl::Duration scrape_interval = absl::Seconds(60);
   absl::Duration scrape_timeout = absl::Seconds(10);
   int top = 10;
   int series_limit = kDefaultSeriesLimit;
   std::string gc_regex = profile::kDefaultGcRegex;
+  std::optional<ArchiveConfig> archive;
   // May be empty after ParseConfig (targets can come from flags instead);
   // the caller decides whether an empty list is an error.
   std::vector<TargetConfig> targets;
+  // Targets discovered from files (file_sd.h), in config order.
+  std::vector<FileSdConfig> file_sd_configs;
 };
 
 // CPU sampling window when a cpu entry does not say `seconds`.
@@ -93,6 +122,11 @@ absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
 //     top: 10                    # functions listed per profile
 //     series_limit: 2000         # derived series per target
 //     gc_regex: '...'            # RE2; default profile::kDefaultGcRegex
+//     archive:                   # optional: keep every fetched profile
+//       dir: /var/lib/pprof-exporter   # required
+//       max_age: 7d              # default 7d
+//       max_bytes: 10GiB         # default 10GiB; integer, or B, KiB, MiB,
+//                                #   GiB, TiB suffix
 //   targets:
 //     - name: tsnsrv             # required, unique: label target="tsnsrv"
 //       url: http://host:9099/   # required; no path -> /debug/pprof/
@@ -119,6 +153,11 @@ absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
 //         server_name: name      # SNI and verified name; default URL host
 //         insecure_skip_verify: false
 //         min_version: TLS12     # TLS10 .. TLS13
+//   file_sd_configs:             # targets from files, see file_sd.h
+//     - files: ['targets/*.json', 'more.yml']  # required, not empty
+//       refresh_interval: 5m     # re-read period besides inotify; >= 1s
+//       # ... and every key of a target above except name and url, as
+//       # the defaults of the discovered targets.
 //
 // Relative file paths are relative to the config file's directory. Secret
 // values never appear in error messages. URLs with "user:pass@" are
@@ -144,6 +183,12 @@ absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
 // "default" at http://127.0.0.1:9099/debug/pprof/, where tsnsrv usually
 // serves pprof.
 Config DefaultConfig();
+
+// OK if `name` may be a constant label of a target (static labels and those
+// of file SD groups): [a-zA-Z_][a-zA-Z0-9_]*, not starting with __ and not
+// one the exporter sets (target, profile, function, service, reason).
+// InvalidArgument without a location otherwise.
+absl::Status CheckTargetLabelName(absl::string_view name);
 
 // Checks that `url` is http:// or https:// with a host, no credentials
 // ("user:pass@", which would end up in logs and on the landing page; the

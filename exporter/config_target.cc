@@ -59,6 +59,42 @@ constexpr absl::string_view kTargetKeys[] = {
     "gc_regex", "services",     "service_label", "service_count_regex",
     "profiles", "series_limit", "basic_auth",    "authorization",
     "tls_config"};
+// Every key of a target but name and url, plus the file SD keys.
+std::vector<absl::string_view> FileSdKeys() {
+  std::vector<absl::string_view> keys = {"files", "refresh_interval"};
+  for (absl::string_view key : kTargetKeys) {
+    if (key != "name" && key != "url") keys.push_back(key);
+  }
+  return keys;
+}
+
+// An absolute path ending in .json, .yml or .yaml, with glob(3) wildcards
+// in the last path element only (its directory is what inotify watches).
+absl::Status CheckFileSdPattern(absl::string_view pattern) {
+  const size_t slash = pattern.rfind('/');
+  const absl::string_view dir =
+      slash == absl::string_view::npos ? "" : pattern.substr(0, slash);
+  const absl::string_view base =
+      slash == absl::string_view::npos ? pattern : pattern.substr(slash + 1);
+  if (base.empty()) return absl::InvalidArgumentError("names no file");
+  if (dir.find_first_of("*?[") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "wildcards are only allowed in the last path element");
+  }
+  if (!absl::EndsWith(base, ".json") && !absl::EndsWith(base, ".yml") &&
+      !absl::EndsWith(base, ".yaml")) {
+    return absl::InvalidArgumentError(
+        "must end in .json, .yml or .yaml (as in Prometheus's file_sd)");
+  }
+  for (char c : pattern) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError("must not contain control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
 constexpr absl::string_view kBasicAuthKeys[] = {"username", "password",
                                                 "password_file"};
 constexpr absl::string_view kAuthorizationKeys[] = {"type", "credentials",
@@ -171,20 +207,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseLabels(
   if (!entries.ok()) return entries.status();
   std::vector<std::pair<std::string, std::string>> labels;
   for (const ConfigEntry& entry : entries->entries()) {
-    if (!IsValidLabelName(entry.key)) {
-      return entry.value.Error(
-          "invalid label name; must match [a-zA-Z_][a-zA-Z0-9_]*");
-    }
-    const bool reserved = absl::StartsWith(entry.key, "__") ||
-                          std::find(std::begin(kReservedLabelNames),
-                                    std::end(kReservedLabelNames),
-                                    entry.key) != std::end(kReservedLabelNames);
-    if (reserved) {
-      return entry.value.Error(absl::StrCat(
-          "label name is reserved (", absl::StrJoin(kReservedLabelNames, ", "),
-          " and names starting with __ are set by the exporter or "
-          "Prometheus)"));
-    }
+    absl::Status name_ok = CheckTargetLabelName(entry.key);
+    if (!name_ok.ok()) return entry.value.Error(name_ok.message());
     absl::StatusOr<std::string> value = entry.value.String();
     if (!value.ok()) return value.status();
     labels.emplace_back(entry.key, *std::move(value));
@@ -333,7 +357,8 @@ absl::Status ParseAuthorization(const ConfigNode& node, FetchOptions& out) {
 
 absl::Status ParseTlsConfig(const ConfigNode& node, absl::string_view url,
                             TlsClientOptions& out) {
-  if (!absl::StartsWith(url, "https://")) {
+  // An empty url: file SD defaults, checked per discovered target.
+  if (!url.empty() && !absl::StartsWith(url, "https://")) {
     return node.Error("the url must be https:// to use tls_config");
   }
   absl::StatusOr<ConfigMap> fields = node.Map(kTlsConfigKeys);
@@ -429,11 +454,57 @@ absl::StatusOr<TargetConfig> ParseTarget(
   if (!base_url.ok()) return url_node.Error(base_url.status().message());
   target.url = *std::move(base_url);
 
-  absl::StatusOr<FetchOptions> fetch = ParseFetchOptions(*fields, target.url);
+  absl::Status settings =
+      ParseTargetSettings(*fields, node, global, global_gc_regex, target);
+  if (!settings.ok()) return settings;
+  return target;
+}
+
+absl::StatusOr<FileSdConfig> ParseFileSdConfig(
+    const ConfigNode& node, const Config& global,
+    const std::shared_ptr<const RE2>& global_gc_regex) {
+  if (node.IsNull()) return node.Error("expected a map, got nothing");
+  absl::StatusOr<ConfigMap> fields = node.Map(FileSdKeys());
+  if (!fields.ok()) return fields.status();
+  FileSdConfig sd;
+
+  const ConfigNode* files = fields->Find("files");
+  if (files == nullptr) return node.Error("missing required key \"files\"");
+  absl::StatusOr<std::vector<ConfigNode>> patterns = files->List();
+  if (!patterns.ok()) return patterns.status();
+  if (patterns->empty()) return files->Error("must list at least one file");
+  for (const ConfigNode& pattern_node : *patterns) {
+    absl::StatusOr<std::string> pattern = pattern_node.Path();
+    if (!pattern.ok()) return pattern.status();
+    absl::Status problem = CheckFileSdPattern(*pattern);
+    if (!problem.ok()) return pattern_node.Error(problem.message());
+    sd.files.push_back(*std::move(pattern));
+  }
+  if (const ConfigNode* refresh = fields->Find("refresh_interval")) {
+    absl::StatusOr<absl::Duration> parsed = refresh->PositiveDuration();
+    if (!parsed.ok()) return parsed.status();
+    // Every file is re-read each time: keep that from spinning.
+    if (*parsed < absl::Seconds(1)) {
+      return refresh->Error("must be at least 1s");
+    }
+    sd.refresh_interval = *parsed;
+  }
+  // name and url come from the files; an empty url skips the check that
+  // tls_config goes with https:// (done per discovered target instead).
+  absl::Status settings =
+      ParseTargetSettings(*fields, node, global, global_gc_regex, sd.defaults);
+  if (!settings.ok()) return settings;
+  return sd;
+}
+
+absl::Status ParseTargetSettings(
+    const ConfigMap& fields, const ConfigNode& node, const Config& global,
+    const std::shared_ptr<const RE2>& global_gc_regex, TargetConfig& target) {
+  absl::StatusOr<FetchOptions> fetch = ParseFetchOptions(fields, target.url);
   if (!fetch.ok()) return fetch.status();
   target.fetch = *std::move(fetch);
 
-  if (const ConfigNode* labels = fields->Find("labels")) {
+  if (const ConfigNode* labels = fields.Find("labels")) {
     absl::StatusOr<std::vector<std::pair<std::string, std::string>>> parsed =
         ParseLabels(*labels);
     if (!parsed.ok()) return parsed.status();
@@ -441,35 +512,59 @@ absl::StatusOr<TargetConfig> ParseTarget(
   }
 
   target.reduce.top = global.top;
-  if (const ConfigNode* top = fields->Find("top")) {
+  if (const ConfigNode* top = fields.Find("top")) {
     absl::StatusOr<int64_t> parsed =
         top->Integer(1, std::numeric_limits<int>::max());
     if (!parsed.ok()) return parsed.status();
     target.reduce.top = static_cast<int>(*parsed);
   }
   target.series_limit = global.series_limit;
-  if (const ConfigNode* limit = fields->Find("series_limit")) {
+  if (const ConfigNode* limit = fields.Find("series_limit")) {
     absl::StatusOr<int64_t> parsed =
         limit->Integer(1, std::numeric_limits<int>::max());
     if (!parsed.ok()) return parsed.status();
     target.series_limit = static_cast<int>(*parsed);
   }
   target.reduce.gc_regex = global_gc_regex;
-  if (const ConfigNode* gc_regex = fields->Find("gc_regex")) {
+  if (const ConfigNode* gc_regex = fields.Find("gc_regex")) {
     absl::StatusOr<std::shared_ptr<const RE2>> parsed = gc_regex->Regex();
     if (!parsed.ok()) return parsed.status();
     target.reduce.gc_regex = *std::move(parsed);
   }
   absl::StatusOr<profile::ServiceCounting> services =
-      ParseServiceCounting(*fields);
+      ParseServiceCounting(fields);
   if (!services.ok()) return services.status();
   target.reduce.services = *std::move(services);
 
   absl::StatusOr<std::vector<ProfileSchedule>> profiles =
-      ParseProfiles(fields->Find("profiles"), node, global);
+      ParseProfiles(fields.Find("profiles"), node, global);
   if (!profiles.ok()) return profiles.status();
   target.profiles = *std::move(profiles);
-  return target;
+  return absl::OkStatus();
 }
 
 }  // namespace exporter::config_internal
+
+namespace exporter {
+
+absl::Status CheckTargetLabelName(absl::string_view name) {
+  if (!config_internal::IsValidLabelName(name)) {
+    return absl::InvalidArgumentError(
+        "invalid label name; must match [a-zA-Z_][a-zA-Z0-9_]*");
+  }
+  const bool reserved =
+      absl::StartsWith(name, "__") ||
+      std::find(std::begin(config_internal::kReservedLabelNames),
+                std::end(config_internal::kReservedLabelNames),
+                name) != std::end(config_internal::kReservedLabelNames);
+  if (reserved) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("label name is reserved (",
+                     absl::StrJoin(config_internal::kReservedLabelNames, ", "),
+                     " and names starting with __ are set by the exporter or "
+                     "Prometheus)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace exporter

@@ -41,6 +41,21 @@ absl::StatusOr<TargetConfig> ParseTarget(
     const std::shared_ptr<const RE2>& global_gc_regex,
     absl::flat_hash_map<std::string, int>& line_of_name);
 
+// One item of `file_sd_configs:`: its files and refresh_interval, and as
+// the defaults of its discovered targets every key of a target except name
+// and url (parsed by ParseTargetSettings).
+absl::StatusOr<FileSdConfig> ParseFileSdConfig(
+    const ConfigNode& node, const Config& global,
+    const std::shared_ptr<const RE2>& global_gc_regex);
+
+// The keys of `fields` (the map at `node`) that a static target and the
+// defaults of file SD share: labels, top, series_limit, gc_regex, service
+// counting, profiles, basic_auth, authorization, tls_config. With an empty
+// target.url, tls_config is accepted without the https:// check.
+absl::Status ParseTargetSettings(
+    const ConfigMap& fields, const ConfigNode& node, const Config& global,
+    const std::shared_ptr<const RE2>& global_gc_regex, TargetConfig& target);
+
 }  // namespace exporter::config_internal
 
 #endif  // PPROF_EXPORTER_EXPORTER_CONFIG_TARGET_H_

@@ -8,18 +8,23 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/archive.h"
 #include "exporter/config.h"
 #include "exporter/fetch.h"
+#include "exporter/file_sd.h"
 #include "exporter/flags.h"
 #include "exporter/landing_page.h"
 #include "exporter/log.h"
 #include "exporter/metrics.h"
+#include "exporter/reserve.h"
 #include "exporter/scheduler.h"
 #include "exporter/scrape.h"
 #include "exporter/server.h"
+#include "exporter/shard.h"
 #include "exporter/web_config.h"
 
 namespace exporter {
@@ -30,6 +35,9 @@ constexpr char kUsage[] =
     "                      [--web.listen-address=HOST:PORT] "
     "[--web.telemetry-path=/metrics]\n"
     "                      [--web.config.file=FILE]   (TLS, basic auth)\n"
+    "                      [--web.enable-pprof-reserve]   (serve scraped "
+    "profiles)\n"
+    "                      [--shard=I/N]   (only shard I of N, 0-based)\n"
     "                      [--log.level=debug|info|warn|error] [--version]\n"
     "       pprof_exporter reduce [flags] FILE...   (see --help of reduce)\n";
 
@@ -41,6 +49,7 @@ constexpr absl::Duration kRepeatFailureLogEvery = absl::Minutes(10);
 struct ConfigSources {
   std::string config_file;
   std::vector<std::string> target_flags;
+  Shard shard;  // applied to static and discovered targets alike
 };
 
 absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
@@ -67,7 +76,8 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
     }
     config.targets.push_back(*std::move(target));
   }
-  if (config.targets.empty()) {
+  // With file_sd_configs, targets may come (and go) later.
+  if (config.targets.empty() && config.file_sd_configs.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(sources.config_file, ": no targets configured"));
   }
@@ -79,7 +89,22 @@ bool IsLoopback(absl::string_view host) {
          host == "localhost";
 }
 
+// A failure because another CPU profile was running in the target.
+bool IsProfilerBusy(const ScrapeResult& result) {
+  return result.attempted && !result.health.up &&
+         absl::StartsWith(
+             result.error,
+             absl::StrCat(ScrapeErrorReason(ScrapeError::kProfilerBusy), ":"));
+}
+
+uint64_t ProfilerBusyErrors(const ScrapeResult& result) {
+  return result.health
+      .errors_total[static_cast<int>(ScrapeError::kProfilerBusy)];
+}
+
 // Logs state changes of a slot, and repeats of the same failure rarely.
+// Another profiler at work (go tool pprof, Parca, ...) is no fault of the
+// target and the scheduler retries: logged once per episode, at info.
 void LogOutcome(Slot& slot, const ScrapeResult& before,
                 const ScrapeResult& after) {
   const std::string target = slot.target().name;
@@ -88,6 +113,13 @@ void LogOutcome(Slot& slot, const ScrapeResult& before,
     if (before.attempted && !before.health.up) {
       Log(LogLevel::kInfo, "scrape recovered",
           {{"target", target}, {"profile", kind}});
+    }
+    return;
+  }
+  if (IsProfilerBusy(after)) {
+    if (!IsProfilerBusy(before)) {
+      Log(LogLevel::kInfo, "profiler busy; retrying",
+          {{"target", target}, {"profile", kind}, {"err", after.error}});
     }
     return;
   }
@@ -107,7 +139,9 @@ class Daemon {
   explicit Daemon(ConfigSources sources, std::string telemetry_path)
       : sources_(std::move(sources)),
         telemetry_path_(std::move(telemetry_path)),
-        scheduler_([this](Slot& slot) { ScrapeSlot(slot); }) {}
+        scheduler_([this](Slot& slot) { return ScrapeAndAskRetry(slot); },
+                   RetryPolicy{}),
+        discovery_([this] { OnDiscoveryChanged(); }) {}
 
   absl::Status Reload() {
     std::lock_guard<std::mutex> lock(reload_mu_);
@@ -119,11 +153,10 @@ class Daemon {
       return config.status();
     }
     last_reload_success_ = absl::Now();
-    auto previous = table();
-    const size_t targets = config->targets.size();
-    auto table = BuildSlotTable(*std::move(config), previous.get());
-    std::atomic_store(&table_, table);
-    scheduler_.SetTable(table);
+    ApplyArchiveConfig(config->archive);
+    discovery_.SetConfigs(config->file_sd_configs);  // reads the files now
+    loaded_ = *std::move(config);
+    const size_t targets = RebuildTable();
     Log(LogLevel::kInfo, "loaded config",
         {{"targets", absl::StrCat(targets)},
          {"workers", absl::StrCat(scheduler_.workers())}});
@@ -132,6 +165,17 @@ class Daemon {
 
   std::shared_ptr<const SlotTable> table() const {
     return std::atomic_load(&table_);
+  }
+
+  // The discovery thread, after the files' targets changed: the same path
+  // as a reload, without re-reading the config file.
+  void OnDiscoveryChanged() {
+    std::lock_guard<std::mutex> lock(reload_mu_);
+    if (table() == nullptr) return;  // the first load failed
+    const size_t targets = RebuildTable();
+    Log(LogLevel::kInfo, "discovered targets changed",
+        {{"targets", absl::StrCat(targets)},
+         {"workers", absl::StrCat(scheduler_.workers())}});
   }
 
   std::string Metrics() const {
@@ -147,31 +191,188 @@ class Daemon {
           "pprof_exporter_config_last_reload_success_timestamp_seconds",
           "Unix time of the last successful configuration reload", {},
           absl::ToDoubleSeconds(last_reload_success_ - absl::UnixEpoch()));
+      families.Gauge("pprof_exporter_targets",
+                     "Targets this exporter scrapes: static and discovered, "
+                     "after --shard and duplicate names",
+                     {}, static_cast<double>(current->config.targets.size()));
+      families.Gauge("pprof_exporter_discovered_targets",
+                     "Targets listed in file_sd files (a file that failed to "
+                     "read counts with its previous targets), before --shard",
+                     {}, discovery_.discovered_targets());
+      families.Counter("pprof_exporter_sd_refresh_failures_total",
+                       "Reads of file_sd files that failed (unreadable, "
+                       "syntax, invalid content); the file kept its targets",
+                       {}, static_cast<double>(discovery_.refresh_failures()));
     }
     families.Append(CollectSeries(*current));
+    AddArchiveMetrics(*current, families);
     return SerializeText(std::move(families).Build());
   }
 
   std::string LandingPage() const {
     auto current = table();
     if (!current) return "";
-    return RenderLandingPage(*current, absl::Now(), telemetry_path_);
+    return RenderLandingPage(*current, absl::Now(), telemetry_path_, reserve_,
+                             reserve_ && archive() != nullptr);
+  }
+
+  // --web.enable-pprof-reserve; call before the first Reload().
+  void EnablePprofReserve() { reserve_ = true; }
+
+  // The /debug/pprof/... handler for the server; empty when re-serving is
+  // off, so those paths are 404.
+  std::function<PprofResponse(const std::string&)> PprofHandler() {
+    if (!reserve_) return nullptr;
+    return [this](const std::string& raw_path) {
+      auto current = table();
+      auto archive = this->archive();
+      PprofSources sources;
+      sources.configured = [&current](const std::string& target,
+                                      profile::Kind kind) {
+        return current != nullptr && InTable(*current, target, kind);
+      };
+      sources.latest = &latest_;
+      sources.archive = archive.get();
+      return ServePprof(raw_path, sources);
+    };
   }
 
   // SIGTERM: end in-flight scrapes, then stop the workers.
   void Shutdown() {
+    discovery_.Stop();
     fetcher_.StopAll();
     scheduler_.Stop();
   }
 
  private:
+  // Under reload_mu_: the static targets of loaded_ and the discovered ones,
+  // those of this --shard, the first of each name; the table switches to
+  // them, keeping the slots of unchanged targets. Returns their number.
+  size_t RebuildTable() {
+    Config config = loaded_;
+    config.targets.clear();
+    absl::flat_hash_set<std::string> names;
+    for (const TargetConfig& target : loaded_.targets) {
+      if (!InShard(target.name, sources_.shard)) continue;
+      names.insert(target.name);
+      config.targets.push_back(target);
+    }
+    FileDiscovery::Targets discovered = discovery_.Current();
+    for (const std::string& error : discovered.errors) {
+      Log(LogLevel::kError, "discovered target rejected", {{"err", error}});
+    }
+    for (size_t i = 0; i < discovered.targets.size(); ++i) {
+      TargetConfig& target = discovered.targets[i];
+      if (!InShard(target.name, sources_.shard)) continue;
+      if (!names.insert(target.name).second) {
+        Log(LogLevel::kError,
+            "discovered target rejected: its name is already used",
+            {{"target", target.name}, {"source", discovered.sources[i]}});
+        continue;
+      }
+      config.targets.push_back(std::move(target));
+    }
+    const size_t targets = config.targets.size();
+    auto previous = table();
+    auto table = BuildSlotTable(std::move(config), previous.get());
+    std::atomic_store(&table_, table);
+    scheduler_.SetTable(table);
+    return targets;
+  }
+
+  // A CPU profile refused because another profiler runs asks the scheduler
+  // for a retry before the slot's next turn.
+  AfterScrape ScrapeAndAskRetry(Slot& slot) {
+    const uint64_t busy_before = ProfilerBusyErrors(*slot.result());
+    ScrapeSlot(slot);
+    const auto after = slot.result();
+    const bool busy = slot.schedule().kind == profile::Kind::kCpu &&
+                      !after->health.up &&
+                      ProfilerBusyErrors(*after) > busy_before;
+    return busy ? AfterScrape::kRetrySoon : AfterScrape::kDone;
+  }
+
   void ScrapeSlot(Slot& slot) {
     const auto before = slot.result();
+    std::string raw;  // the profile as fetched, if archived or re-served
     auto after = Scrape(slot.target(), slot.schedule(), *before, fetcher_,
-                        profile::DecodeLimits{});
+                        profile::DecodeLimits{},
+                        reserve_ || archive() != nullptr ? &raw : nullptr);
     if (!after) return;  // cancelled by shutdown
     LogOutcome(slot, *before, *after);
+    if (!raw.empty()) KeepProfile(slot, after->finished, std::move(raw));
     slot.Publish(std::make_shared<const ScrapeResult>(*std::move(after)));
+  }
+
+  static bool InTable(const SlotTable& table, const std::string& target,
+                      profile::Kind kind) {
+    for (const auto& slot : table.slots) {
+      if (slot->schedule().kind == kind && slot->target().name == target) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::shared_ptr<Archive> archive() const {
+    return std::atomic_load(&archive_);
+  }
+
+  // Under reload_mu_: opens, re-limits or closes the archive.
+  void ApplyArchiveConfig(const std::optional<ArchiveConfig>& config) {
+    auto current = archive();
+    if (!config.has_value()) {
+      if (current != nullptr) {
+        Log(LogLevel::kInfo, "profile archive disabled",
+            {{"dir", current->dir()}});
+      }
+      std::atomic_store(&archive_, std::shared_ptr<Archive>());
+      archive_dir_.clear();
+      return;
+    }
+    const ArchiveLimits limits{config->max_age, config->max_bytes};
+    if (current != nullptr && archive_dir_ == config->dir) {
+      current->SetLimits(limits);
+      return;
+    }
+    Archive::Options options;
+    options.dir = config->dir;
+    options.limits = limits;
+    std::atomic_store(&archive_,
+                      std::make_shared<Archive>(std::move(options)));
+    archive_dir_ = config->dir;
+  }
+
+  // A fetched profile: into the archive and/or the re-serve store. Archive
+  // failures are counted and logged there; the scrape still succeeded.
+  void KeepProfile(const Slot& slot, absl::Time fetched, std::string bytes) {
+    const std::string& target = slot.target().name;
+    const profile::Kind kind = slot.schedule().kind;
+    if (auto archive = this->archive()) {
+      (void)archive->Store(target, kind, fetched, bytes);
+    }
+    if (!reserve_) return;
+    latest_.Put(target, kind,
+                std::make_shared<const RawProfile>(
+                    RawProfile{std::move(bytes), fetched}));
+    // More entries than slots: some target was removed; forget it.
+    auto current = table();
+    if (current != nullptr && latest_.size() > current->slots.size()) {
+      latest_.Retain([&current](const std::string& t, profile::Kind k) {
+        return InTable(*current, t, k);
+      });
+    }
+  }
+
+  void AddArchiveMetrics(const SlotTable& table,
+                         FamilyBuilder& families) const {
+    auto archive = this->archive();
+    if (archive == nullptr) return;
+    std::vector<std::pair<std::string, profile::Kind>> slots;
+    for (const auto& slot : table.slots) {
+      slots.emplace_back(slot->target().name, slot->schedule().kind);
+    }
+    AddArchiveStats(archive->Stats(slots), &families);
   }
 
   const ConfigSources sources_;
@@ -181,7 +382,14 @@ class Daemon {
   bool last_reload_ok_ = false;
   absl::Time last_reload_success_ = absl::UnixEpoch();
   std::shared_ptr<const SlotTable> table_;
-  Scheduler scheduler_;  // last: its workers use the members above
+  bool reserve_ = false;  // set before the first Reload(), then constant
+  std::string archive_dir_;           // guarded by reload_mu_
+  std::shared_ptr<Archive> archive_;  // atomic_load/store; null: none
+  LatestProfiles latest_;             // filled only when reserve_
+  Config loaded_;  // the config file and flags as last loaded; reload_mu_
+  Scheduler scheduler_;  // its workers use the members above
+  // Last, stopped first: its thread rebuilds the table.
+  FileDiscovery discovery_;
 };
 
 }  // namespace
@@ -198,7 +406,9 @@ int RunDaemon(const std::vector<std::string>& args) {
                                  {"web.listen-address"},
                                  {"web.config.file"},
                                  {"web.telemetry-path"},
+                                 {"web.enable-pprof-reserve", false},
                                  {"log.level"},
+                                 {"shard"},
                                  {"version", false},
                                  {"help", false},
                                  {"h", false}});
@@ -219,6 +429,16 @@ int RunDaemon(const std::vector<std::string>& args) {
     std::cerr << "pprof_exporter: unexpected argument \""
               << flags->positional[0] << "\"\n" << kUsage;
     return 2;
+  }
+  Shard shard;
+  if (auto text = flags->Get("shard")) {
+    auto parsed = ParseShard(*text);
+    if (!parsed.ok()) {
+      std::cerr << "pprof_exporter: " << parsed.status().message() << "\n"
+                << kUsage;
+      return 2;
+    }
+    shard = *parsed;
   }
   if (auto level = flags->Get("log.level")) {
     auto parsed = ParseLogLevel(*level);
@@ -259,14 +479,16 @@ int RunDaemon(const std::vector<std::string>& args) {
   }
 
   Daemon daemon({flags->Get("config.file").value_or(""),
-                 flags->GetAll("target")},
+                 flags->GetAll("target"), shard},
                 telemetry_path);
+  if (flags->Has("web.enable-pprof-reserve")) daemon.EnablePprofReserve();
   if (!daemon.Reload().ok()) return 1;
 
   Server server({[&daemon] { return daemon.Metrics(); },
                  [&daemon] { return daemon.LandingPage(); },
                  [&daemon] { return daemon.Reload(); },
-                 [&daemon] { return daemon.table() != nullptr; }},
+                 [&daemon] { return daemon.table() != nullptr; },
+                 daemon.PprofHandler()},
                 telemetry_path, web_config);
   auto port = server.Bind(listen_address);
   if (!port.ok()) {

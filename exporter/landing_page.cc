@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "exporter/metrics.h"
+#include "exporter/reserve.h"
 #include "exporter/scrape.h"
 
 namespace exporter {
@@ -46,7 +47,8 @@ std::string HtmlEscape(absl::string_view text) {
 }
 
 std::string RenderLandingPage(const SlotTable& table, absl::Time now,
-                              absl::string_view telemetry_path) {
+                              absl::string_view telemetry_path,
+                              bool reserve_links, bool archive_links) {
   std::string html = absl::StrCat(
       "<!DOCTYPE html><html><head><meta charset=utf-8>"
       "<title>pprof_exporter</title><style>"
@@ -61,7 +63,8 @@ std::string RenderLandingPage(const SlotTable& table, absl::Time now,
       "Values on the metrics page come from the last successful scrape of "
       "each profile.</p><table><tr><th>target</th><th>profile</th>"
       "<th>every</th><th>status</th><th>last result</th><th>last success"
-      "</th></tr>");
+      "</th>",
+      reserve_links ? "<th>re-served</th>" : "", "</tr>");
   for (const auto& slot : table.slots) {
     const auto result = slot->result();
     const std::string url = ProfileUrl(slot->target(), slot->schedule());
@@ -70,7 +73,20 @@ std::string RenderLandingPage(const SlotTable& table, absl::Time now,
         "</td><td><a href=\"", HtmlEscape(url), "\">",
         profile::KindName(slot->schedule().kind), "</a></td><td>",
         absl::FormatDuration(slot->schedule().interval), "</td>",
-        StatusCell(*result), "<td>", Age(result->health.last_success, now), "</td></tr>");
+        StatusCell(*result), "<td>", Age(result->health.last_success, now), "</td>");
+    if (reserve_links) {
+      const auto& name = slot->target().name;
+      const profile::Kind kind = slot->schedule().kind;
+      absl::StrAppend(&html, "<td><a href=\"",
+                      HtmlEscape(ReservePath(name, kind)), "\">latest</a>");
+      if (archive_links) {
+        absl::StrAppend(&html, " &middot; <a href=\"",
+                        HtmlEscape(ArchiveListPath(name, kind)),
+                        "\">archive</a>");
+      }
+      absl::StrAppend(&html, "</td>");
+    }
+    absl::StrAppend(&html, "</tr>");
   }
   absl::StrAppend(&html, "</table></body></html>\n");
   return html;

@@ -12,8 +12,12 @@
 
 namespace exporter {
 
+// With `reserve_links`, each row links to the profile re-served under
+// /debug/pprof/ (reserve.h), and with `archive_links` to its archive list.
 std::string RenderLandingPage(const SlotTable& table, absl::Time now,
-                              absl::string_view telemetry_path);
+                              absl::string_view telemetry_path,
+                              bool reserve_links = false,
+                              bool archive_links = false);
 
 // Escapes &, <, >, " and ' for HTML text and attribute values.
 std::string HtmlEscape(absl::string_view text);

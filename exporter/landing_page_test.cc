@@ -127,6 +127,23 @@ TEST(RenderLandingPageTest, AgesInMinutesAndHours) {
   EXPECT_THAT(html, HasSubstr("3h ago"));
 }
 
+TEST(RenderLandingPageTest, LinksToReServedProfilesWhenEnabled) {
+  SlotTable table;
+  table.slots = {MakeSlot("a/b&c", profile::Kind::kHeap)};
+  const absl::Time now = absl::FromUnixSeconds(1700000000);
+  EXPECT_THAT(RenderLandingPage(table, now, "/metrics"),
+              Not(HasSubstr("/debug/pprof/a")));
+  const std::string latest_only =
+      RenderLandingPage(table, now, "/metrics", true, false);
+  EXPECT_THAT(latest_only, HasSubstr("<th>re-served</th>"));
+  EXPECT_THAT(latest_only,
+              HasSubstr("<a href=\"/debug/pprof/a%2Fb%26c/heap\">latest</a>"));
+  EXPECT_THAT(latest_only, Not(HasSubstr("/archive")));
+  EXPECT_THAT(RenderLandingPage(table, now, "/metrics", true, true),
+              HasSubstr("<a href=\"/debug/pprof/a%2Fb%26c/heap/archive\">"
+                        "archive</a>"));
+}
+
 TEST(RenderLandingPageTest, EmptyTableIsAValidPage) {
   SlotTable table;
   const std::string html =

@@ -284,6 +284,25 @@ void AddBuildInfo(FamilyBuilder* out) {
              {{"version", kVersion}}, 1);
 }
 
+void AddArchiveStats(const std::vector<ArchiveStats>& stats,
+                     FamilyBuilder* out) {
+  for (const ArchiveStats& s : stats) {
+    const LabelPairs labels = {
+        {"target", s.target},
+        {"profile", std::string(profile::KindName(s.kind))}};
+    out->Gauge("pprof_archive_profiles",
+               "Profiles of this target and kind in the profile archive",
+               labels, static_cast<double>(s.profiles));
+    out->Gauge("pprof_archive_bytes",
+               "Bytes of the archived profiles of this target and kind",
+               labels, static_cast<double>(s.bytes));
+    out->Counter("pprof_archive_errors_total",
+                 "Failed writes (and deletions) of archived profiles of this "
+                 "target and kind; the scrapes themselves still succeed",
+                 labels, static_cast<double>(s.errors));
+  }
+}
+
 void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
                   const LabelPairs& target_labels, FamilyBuilder* out,
                   bool heap_totals_from_heap_profile) {

@@ -83,6 +83,22 @@ void AddScrapeHealth(const ScrapeHealth& health, const LabelPairs& labels,
 // pprof_exporter_build_info{version="..."} 1.
 void AddBuildInfo(FamilyBuilder* out);
 
+// The profile archive (archive.h) of one target and kind.
+struct ArchiveStats {
+  std::string target;
+  profile::Kind kind = profile::Kind::kHeap;
+  int64_t profiles = 0;  // files
+  int64_t bytes = 0;
+  uint64_t errors = 0;  // failed writes and deletions since start
+};
+
+// pprof_archive_profiles, pprof_archive_bytes and pprof_archive_errors_total,
+// labelled target and profile only: the archive outlives the configuration
+// (files of a removed target count until retention deletes them), so the
+// target's configured labels are not known for every entry.
+void AddArchiveStats(const std::vector<ArchiveStats>& stats,
+                     FamilyBuilder* out);
+
 // The exporter's version, also sent as the User-Agent.
 inline constexpr char kVersion[] = "0.1.0";
 

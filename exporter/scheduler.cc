@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 
 namespace exporter {
@@ -33,7 +34,18 @@ absl::Duration BusyTime(const ProfileSchedule& schedule) {
 }  // namespace
 
 Scheduler::Scheduler(std::function<void(Slot&)> scrape)
-    : scrape_(std::move(scrape)) {
+    : Scheduler(
+          [scrape = std::move(scrape)](Slot& slot) {
+            scrape(slot);
+            return AfterScrape::kDone;
+          },
+          RetryPolicy{}) {}
+
+Scheduler::Scheduler(std::function<AfterScrape(Slot&)> scrape,
+                     RetryPolicy retry)
+    : scrape_(std::move(scrape)),
+      retry_(retry),
+      random_(std::random_device{}()) {
   timer_ = std::thread([this] { TimerLoop(); });
 }
 
@@ -68,6 +80,14 @@ void Scheduler::SetTable(std::shared_ptr<const SlotTable> table) {
                        slot});
   }
   std::make_heap(timers_.begin(), timers_.end(), std::greater<Due>());
+  // A pending retry survives with its slot, like the slot's phase.
+  absl::flat_hash_set<const Slot*> present;
+  for (const auto& slot : table->slots) present.insert(slot.get());
+  retries_.erase(std::remove_if(retries_.begin(), retries_.end(),
+                                [&](const Retry& retry) {
+                                  return !present.contains(retry.slot.get());
+                                }),
+                 retries_.end());
   table_changed_ = true;
   timer_wake_.notify_one();
   const int wanted = WorkersFor(*table);
@@ -95,20 +115,41 @@ void Scheduler::TimerLoop() {
   while (!stopping_) {
     table_changed_ = false;
     auto woken = [this] { return stopping_ || table_changed_; };
-    if (timers_.empty()) {
+    absl::Time next = absl::InfiniteFuture();
+    if (!timers_.empty()) next = timers_.front().when;
+    for (const Retry& retry : retries_) next = std::min(next, retry.when);
+    if (next == absl::InfiniteFuture()) {
       timer_wake_.wait(lock, woken);
     } else {
-      timer_wake_.wait_until(lock, absl::ToChronoTime(timers_.front().when),
-                             woken);
+      timer_wake_.wait_until(lock, absl::ToChronoTime(next), woken);
     }
     if (stopping_) break;
     const absl::Time now = absl::Now();
+    // Retries first: one due now was meant to end before the regular turn.
+    for (auto it = retries_.begin(); it != retries_.end();) {
+      if (it->when > now) {
+        ++it;
+        continue;
+      }
+      // Dropped if the slot is busy: a scrape of it is running anyway.
+      if (!it->slot->busy.exchange(true)) {
+        queue_.push_back({it->slot, it->attempt});
+        worker_wake_.notify_one();
+      }
+      it = retries_.erase(it);
+    }
     while (!timers_.empty() && timers_.front().when <= now) {
       std::pop_heap(timers_.begin(), timers_.end(), std::greater<Due>());
       Due& due = timers_.back();
+      // A regular turn ends any series of retries of its slot.
+      retries_.erase(std::remove_if(retries_.begin(), retries_.end(),
+                                    [&](const Retry& retry) {
+                                      return retry.slot == due.slot;
+                                    }),
+                     retries_.end());
       // Skip the turn of a slot still busy with its previous scrape.
       if (!due.slot->busy.exchange(true)) {
-        queue_.push_back(due.slot);
+        queue_.push_back({due.slot, 0});
         worker_wake_.notify_one();
       }
       const absl::Duration interval = due.slot->schedule().interval;
@@ -123,17 +164,49 @@ void Scheduler::TimerLoop() {
 
 void Scheduler::WorkerLoop() {
   for (;;) {
-    std::shared_ptr<Slot> slot;
+    Queued turn;
     {
       std::unique_lock<std::mutex> lock(mu_);
       worker_wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      slot = std::move(queue_.front());
+      turn = std::move(queue_.front());
       queue_.pop_front();
     }
-    scrape_(*slot);
-    slot->busy.store(false);
+    if (scrape_(*turn.slot) == AfterScrape::kRetrySoon) {
+      ScheduleRetry(turn.slot, turn.attempt);
+    }
+    turn.slot->busy.store(false);
   }
+}
+
+void Scheduler::ScheduleRetry(const std::shared_ptr<Slot>& slot, int attempt) {
+  const absl::Time now = absl::Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  // The next regular turn; none if a reload removed the slot.
+  absl::Time next_turn = absl::InfinitePast();
+  for (const Due& due : timers_) {
+    if (due.slot == slot) next_turn = due.when;
+  }
+  if (next_turn == absl::InfinitePast()) return;
+  const int64_t scale = int64_t{1} << std::min(attempt, 20);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const absl::Duration low = retry_.first_min * scale;
+  const absl::Duration high = std::max(low, retry_.first_max * scale);
+  const absl::Time when = now + low + (high - low) * unit(random_);
+  const ProfileSchedule& schedule = slot->schedule();
+  const absl::Duration window = schedule.kind == profile::Kind::kCpu
+                                    ? absl::Seconds(schedule.cpu_seconds)
+                                    : absl::ZeroDuration();
+  // Too late: the regular turn comes first and starts afresh.
+  if (when + window + retry_.margin > next_turn) return;
+  retries_.erase(
+      std::remove_if(retries_.begin(), retries_.end(),
+                     [&](const Retry& retry) { return retry.slot == slot; }),
+      retries_.end());
+  retries_.push_back({when, slot, attempt + 1});
+  table_changed_ = true;  // the timer's next wake-up may be earlier now
+  timer_wake_.notify_one();
 }
 
 }  // namespace exporter

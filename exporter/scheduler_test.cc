@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -364,6 +365,197 @@ TEST(SchedulerTest, SetTableStopsSchedulingRemovedSlots) {
   ASSERT_TRUE(WaitFor([&] { return kept_stats.runs.load() >= kept_runs + 5; }));
   scheduler.Stop();
   EXPECT_EQ(removed_stats.runs.load(), removed_runs);
+}
+
+// --- retries of busy targets ---
+
+std::shared_ptr<Slot> MakeCpuSlot(const std::string& name,
+                                  absl::Duration interval, int cpu_seconds) {
+  auto target = std::make_shared<TargetConfig>();
+  target->name = name;
+  target->url = absl::StrCat("http://", name, ":9099/debug/pprof/");
+  ProfileSchedule schedule;
+  schedule.kind = profile::Kind::kCpu;
+  schedule.interval = interval;
+  schedule.cpu_seconds = cpu_seconds;
+  schedule.timeout = absl::Seconds(cpu_seconds) * 2;
+  target->profiles = {schedule};
+  return std::make_shared<Slot>(target, schedule);
+}
+
+// Short backoffs for tests: 100-200 ms, then 200-400 ms, 400-800 ms, ...
+constexpr RetryPolicy kFastRetry = {
+    absl::Milliseconds(100), absl::Milliseconds(200), absl::Milliseconds(100)};
+
+// Start times of the scrapes of one slot, and what to answer.
+class BusyTarget {
+ public:
+  // Answers kRetrySoon to the first `busy_answers` scrapes (-1: always).
+  explicit BusyTarget(int busy_answers) : busy_answers_(busy_answers) {}
+
+  AfterScrape Scrape() {
+    std::lock_guard<std::mutex> lock(mu_);
+    starts_.push_back(absl::Now());
+    const bool busy =
+        busy_answers_ < 0 || static_cast<int>(starts_.size()) <= busy_answers_;
+    return busy ? AfterScrape::kRetrySoon : AfterScrape::kDone;
+  }
+  std::vector<absl::Time> starts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return starts_;
+  }
+  size_t runs() { return starts().size(); }
+
+ private:
+  const int busy_answers_;
+  // std::mutex: Debian's abseil is not built for ThreadSanitizer.
+  std::mutex mu_;
+  std::vector<absl::Time> starts_;  // guarded by mu_
+};
+
+std::string Offsets(const std::vector<absl::Time>& starts) {
+  std::string out;
+  for (absl::Time t : starts) {
+    absl::StrAppend(&out, absl::FormatDuration(t - starts.front()), " ");
+  }
+  return out;
+}
+
+TEST(SchedulerRetryTest, BusySlotIsRetriedWithBackoffBeforeItsNextTurn) {
+  const absl::Duration interval = absl::Seconds(3);
+  auto slot = MakeCpuSlot("busy", interval, 1);
+  BusyTarget target(3);  // busy, busy on two retries, then fine
+  Scheduler scheduler([&](Slot&) { return target.Scrape(); }, kFastRetry);
+  scheduler.SetTable(MakeTable({slot}));
+  // The first turn, three retries, and the next regular turn.
+  ASSERT_TRUE(WaitFor([&] { return target.runs() >= 5; }));
+  scheduler.Stop();
+  const std::vector<absl::Time> s = target.starts();
+  SCOPED_TRACE(Offsets(s));
+  // Each wait at least the lower end of its doubling range.
+  EXPECT_GE(s[1] - s[0], absl::Milliseconds(100));
+  EXPECT_GE(s[2] - s[1], absl::Milliseconds(200));
+  EXPECT_GE(s[3] - s[2], absl::Milliseconds(400));
+  // The successful retry started early enough to end (1 s window + 100 ms
+  // margin) before the next regular turn.
+  EXPECT_LE(s[3] - s[0], interval - absl::Milliseconds(1100) +
+                             absl::Milliseconds(300));  // + timer latency
+  // The regular turn kept its phase: one interval after the first, neither
+  // earlier nor pushed back by the retries.
+  EXPECT_GE(s[4] - s[0], interval - absl::Milliseconds(50));
+  EXPECT_LT(s[4] - s[0], interval + absl::Milliseconds(700));
+}
+
+TEST(SchedulerRetryTest, AlwaysBusyStopsRetryingBeforeTheNextTurn) {
+  const absl::Duration interval = absl::Seconds(2);
+  auto slot = MakeCpuSlot("always-busy", interval, 1);
+  auto other = MakeSlot("other", absl::Milliseconds(200));
+  BusyTarget target(-1);
+  std::atomic<int> other_runs{0};
+  Scheduler scheduler(
+      [&](Slot& s) {
+        if (&s == other.get()) {
+          other_runs.fetch_add(1);
+          return AfterScrape::kDone;
+        }
+        return target.Scrape();
+      },
+      kFastRetry);
+  scheduler.SetTable(MakeTable({slot, other}));
+  ASSERT_TRUE(WaitFor([&] { return target.runs() >= 1; }));
+  const absl::Time first = target.starts()[0];
+  // Through the second regular turn and its retries.
+  ASSERT_TRUE(WaitFor([&] {
+    const auto s = target.starts();
+    return s.back() - first >= interval + absl::Milliseconds(300);
+  }));
+  scheduler.Stop();
+  const std::vector<absl::Time> s = target.starts();
+  SCOPED_TRACE(Offsets(s));
+  // Retries may start until 2 s - 1 s window - 100 ms margin = 0.9 s after
+  // the turn; then nothing until the next regular turn at 2 s.
+  int retries_first_series = 0;
+  bool second_turn = false;
+  for (size_t i = 1; i < s.size(); ++i) {
+    const absl::Duration at = s[i] - first;
+    if (at < absl::Milliseconds(900) + absl::Milliseconds(300)) {
+      ++retries_first_series;
+    } else if (at < interval - absl::Milliseconds(50)) {
+      ADD_FAILURE() << "a retry at " << at << " would overlap the next turn";
+    } else if (!second_turn) {
+      second_turn = true;
+      EXPECT_LT(at, interval + absl::Milliseconds(700)) << "turn moved";
+    }
+  }
+  // 100-200 ms, then +200-400 ms; a third (+400-800 ms) only if early.
+  EXPECT_GE(retries_first_series, 2);
+  EXPECT_LE(retries_first_series, 3);
+  EXPECT_TRUE(second_turn);
+  // The second turn started a new series of retries.
+  EXPECT_GE(s.size(), static_cast<size_t>(retries_first_series) + 3);
+  // The other slot was not held up meanwhile.
+  EXPECT_GE(other_runs.load(), 5);
+}
+
+TEST(SchedulerRetryTest, PendingRetrySurvivesAReloadThatKeepsItsSlot) {
+  const absl::Duration interval = absl::Seconds(3);
+  auto slot = MakeCpuSlot("kept", interval, 1);
+  BusyTarget target(1);
+  Scheduler scheduler(
+      [&](Slot& s) {
+        return &s == slot.get() ? target.Scrape() : AfterScrape::kDone;
+      },
+      RetryPolicy{absl::Milliseconds(500), absl::Milliseconds(600),
+                  absl::Milliseconds(100)});
+  scheduler.SetTable(MakeTable({slot}));
+  // The slot is released after its retry was scheduled.
+  ASSERT_TRUE(
+      WaitFor([&] { return target.runs() >= 1 && !slot->busy.load(); }));
+  // Reload while the retry is pending: the slot stays, another is added.
+  scheduler.SetTable(MakeTable({slot, MakeSlot("added", absl::Seconds(60))}));
+  ASSERT_TRUE(WaitFor([&] { return target.runs() >= 3; }));
+  scheduler.Stop();
+  const std::vector<absl::Time> s = target.starts();
+  SCOPED_TRACE(Offsets(s));
+  // The retry came 0.5-0.6 s after the first turn, and the regular turn
+  // kept its phase.
+  EXPECT_GE(s[1] - s[0], absl::Milliseconds(500));
+  EXPECT_LT(s[1] - s[0], absl::Milliseconds(600) + absl::Milliseconds(500));
+  EXPECT_GE(s[2] - s[0], interval - absl::Milliseconds(50));
+  EXPECT_LT(s[2] - s[0], interval + absl::Milliseconds(700));
+}
+
+TEST(SchedulerRetryTest, PendingRetryGoesWithItsRemovedSlot) {
+  auto slot = MakeCpuSlot("removed", absl::Seconds(3), 1);
+  BusyTarget target(-1);
+  Scheduler scheduler(
+      [&](Slot& s) {
+        return &s == slot.get() ? target.Scrape() : AfterScrape::kDone;
+      },
+      RetryPolicy{absl::Milliseconds(300), absl::Milliseconds(400),
+                  absl::Milliseconds(100)});
+  scheduler.SetTable(MakeTable({slot}));
+  ASSERT_TRUE(
+      WaitFor([&] { return target.runs() >= 1 && !slot->busy.load(); }));
+  scheduler.SetTable(MakeTable({MakeSlot("other", absl::Seconds(60))}));
+  // The retry was due 0.3-0.4 s after the turn.
+  EXPECT_FALSE(WaitFor([&] { return target.runs() >= 2; }, absl::Seconds(1)));
+  scheduler.Stop();
+}
+
+TEST(SchedulerRetryTest, NoRetryWhenTheNextTurnIsTooClose) {
+  // A retry after 1-1.5 s with a 2 s CPU window and 100 ms margin would
+  // end after the next turn, 3 s after this one: the turn comes first.
+  auto slot = MakeCpuSlot("tight", absl::Seconds(3), 2);
+  BusyTarget target(-1);
+  Scheduler scheduler([&](Slot&) { return target.Scrape(); },
+                      RetryPolicy{absl::Seconds(1), absl::Milliseconds(1500),
+                                  absl::Milliseconds(100)});
+  scheduler.SetTable(MakeTable({slot}));
+  ASSERT_TRUE(WaitFor([&] { return target.runs() >= 1; }));
+  EXPECT_FALSE(
+      WaitFor([&] { return target.runs() >= 2; }, absl::Milliseconds(2500)));
+  scheduler.Stop();
 }
 
 // A table of `targets` targets, each with all six kinds at the defaults:

@@ -47,7 +47,8 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                                    const ProfileSchedule& schedule,
                                    const ScrapeResult& previous,
                                    Fetcher& fetcher,
-                                   const profile::DecodeLimits& limits) {
+                                   const profile::DecodeLimits& limits,
+                                   std::string* raw_body) {
   const absl::Time start = absl::Now();
   FetchResult fetched = fetcher.Get(ProfileUrl(target, schedule),
                                     schedule.timeout,
@@ -79,6 +80,10 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
     return finish(Failed(std::move(result), ScrapeError::kDecode,
                          std::string(reduction.status().message())));
   }
+  // Decoded and reduced: the profile is kept even if the series limit
+  // refuses its series below. The decoded profile owns its own bytes.
+  const auto body_bytes = static_cast<int64_t>(fetched.body.size());
+  if (raw_body != nullptr) *raw_body = std::move(fetched.body);
   FamilyBuilder series;
   const bool scrapes_heap = std::any_of(
       target.profiles.begin(), target.profiles.end(),
@@ -104,7 +109,7 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
       },
       *reduction);
   result.health.up = true;
-  result.health.profile_bytes = static_cast<int64_t>(fetched.body.size());
+  result.health.profile_bytes = body_bytes;
   result.error.clear();
   result = finish(std::move(result));
   result.health.last_success = result.finished;

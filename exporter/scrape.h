@@ -23,12 +23,15 @@ std::string ProfileUrl(const TargetConfig& target,
 
 // What a scrape produced, or nothing when it was cancelled (shutdown or
 // reload): a cancelled scrape must neither count as an error nor replace
-// the previous result.
+// the previous result. With `raw_body`, a fetched body that decoded and
+// reduced as a profile is moved there (for the archive and re-serving;
+// also when the scrape then fails on series_limit); else it stays empty.
 std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                                    const ProfileSchedule& schedule,
                                    const ScrapeResult& previous,
                                    Fetcher& fetcher,
-                                   const profile::DecodeLimits& limits);
+                                   const profile::DecodeLimits& limits,
+                                   std::string* raw_body = nullptr);
 
 }  // namespace exporter
 

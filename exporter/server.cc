@@ -111,6 +111,32 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
                       "text/plain");
     }
   });
+  if (handlers_.pprof) {
+    http_->Get(R"(/debug/pprof/.*)", [this](const httplib::Request& req,
+                                            httplib::Response& res) {
+      // The path as sent: a target name may hold an encoded '/' (%2F),
+      // which httplib's decoded req.path could not tell from a separator.
+      std::string raw = req.target.empty() ? req.path : req.target;
+      raw = raw.substr(0, raw.find('?'));
+      PprofResponse answer = handlers_.pprof(raw);
+      res.status = answer.status;
+      for (const auto& [name, value] : answer.headers) {
+        res.set_header(name, value);
+      }
+      std::shared_ptr<const std::string> body = std::move(answer.body);
+      if (body == nullptr) body = std::make_shared<const std::string>();
+      const size_t size = body->size();
+      if (size == 0) {
+        res.set_content("", answer.content_type);
+        return;
+      }
+      res.set_content_provider(
+          size, answer.content_type,
+          [body](size_t offset, size_t length, httplib::DataSink& sink) {
+            return sink.write(body->data() + offset, length);
+          });
+    });
+  }
   http_->Get("/-/reload", [](const httplib::Request&, httplib::Response& res) {
     res.status = 405;
     res.set_header("Allow", "POST");
