@@ -30,6 +30,8 @@ using config_internal::ConfigNode;
 using config_internal::MakeSchedule;
 using config_internal::ParseFileSdConfig;
 using config_internal::ParseTarget;
+using config_internal::ParseYamlDocument;
+using config_internal::ReadConfigFile;
 
 constexpr char kDefaultTargetName[] = "default";
 constexpr char kDefaultTargetUrl[] = "http://127.0.0.1:9099/debug/pprof/";
@@ -232,39 +234,13 @@ absl::StatusOr<std::string> NormalizePprofBaseUrl(absl::string_view url) {
 
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
                                    absl::string_view filename) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s:%d: YAML syntax error: %s", filename, e.mark.line + 1, e.msg));
-  }
-  if (documents.size() > 1) {
-    return ConfigNode(documents[1], filename)
-        .Error("only one YAML document is allowed");
-  }
-  const YAML::Node root =
-      documents.empty() ? YAML::Node(YAML::NodeType::Null) : documents[0];
-  try {
-    return ParseDocument(ConfigNode(root, filename));
-  } catch (const YAML::Exception& e) {
-    // The helpers avoid throwing accessors; this is a safety net.
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s:%d: %s", filename, e.mark.line + 1, e.msg));
-  }
+  return ParseYamlDocument<Config>(yaml_text, filename, ParseDocument);
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
-  }
-  return ParseConfig(contents.str(), path);
+  absl::StatusOr<std::string> contents = ReadConfigFile(path);
+  if (!contents.ok()) return contents.status();
+  return ParseConfig(*contents, path);
 }
 
 absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,

@@ -1,6 +1,8 @@
 #include "exporter/config_yaml.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <fstream>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,6 +15,49 @@
 #include "exporter/duration.h"
 
 namespace exporter::config_internal {
+
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path,
+                                           size_t max_bytes) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
+  }
+  std::string contents;
+  char buffer[64 * 1024];
+  while (file.read(buffer, sizeof buffer) || file.gcount() > 0) {
+    contents.append(buffer, static_cast<size_t>(file.gcount()));
+    if (contents.size() > max_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("%s: larger than %d bytes", path, max_bytes));
+    }
+  }
+  if (file.bad()) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
+  }
+  return contents;
+}
+
+absl::StatusOr<YAML::Node> LoadSingleDocument(absl::string_view text,
+                                              absl::string_view filename) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s:%d: YAML syntax error: %s", filename, e.mark.line + 1, e.msg));
+  }
+  if (documents.size() > 1) {
+    return ConfigNode(documents[1], filename)
+        .Error("only one YAML document is allowed");
+  }
+  return documents.empty() ? YAML::Node(YAML::NodeType::Null) : documents[0];
+}
+
+absl::Status YamlExceptionStatus(absl::string_view filename,
+                                 const YAML::Exception& e) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s:%d: %s", filename, e.mark.line + 1, e.msg));
+}
 namespace {
 
 // yaml-cpp lines are 0-based and missing for nodes it synthesised (-1).

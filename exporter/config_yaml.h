@@ -26,6 +26,18 @@
 namespace exporter::config_internal {
 
 class ConfigMap;
+class ConfigNode;
+
+// Reads a configuration file whole; fails beyond `max_bytes`.
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path,
+                                           size_t max_bytes = 16 << 20);
+
+// Parses `text` as one YAML document (empty text is a null document) and
+// hands its root to `parse`. YAML syntax errors, a second document and any
+// yaml-cpp exception become "file:line: ..." errors.
+template <typename T, typename Parse>
+absl::StatusOr<T> ParseYamlDocument(absl::string_view text,
+                                    absl::string_view filename, Parse parse);
 
 class ConfigNode {
  public:
@@ -101,6 +113,25 @@ class ConfigMap {
  private:
   std::vector<ConfigEntry> entries_;
 };
+
+// Implementation details of ParseYamlDocument.
+absl::StatusOr<YAML::Node> LoadSingleDocument(absl::string_view text,
+                                              absl::string_view filename);
+absl::Status YamlExceptionStatus(absl::string_view filename,
+                                 const YAML::Exception& e);
+
+template <typename T, typename Parse>
+absl::StatusOr<T> ParseYamlDocument(absl::string_view text,
+                                    absl::string_view filename, Parse parse) {
+  absl::StatusOr<YAML::Node> root = LoadSingleDocument(text, filename);
+  if (!root.ok()) return root.status();
+  try {
+    return parse(ConfigNode(*root, filename));
+  } catch (const YAML::Exception& e) {
+    // The helpers avoid throwing accessors; this is a safety net.
+    return YamlExceptionStatus(filename, e);
+  }
+}
 
 }  // namespace exporter::config_internal
 

@@ -27,6 +27,7 @@ namespace exporter {
 namespace {
 
 using config_internal::ConfigEntry;
+using config_internal::ReadConfigFile;
 using config_internal::ConfigMap;
 using config_internal::ConfigNode;
 
@@ -97,25 +98,6 @@ absl::StatusOr<std::string> TargetUrl(absl::string_view entry,
         entry.find('@') == absl::string_view::npos ? entry : "<not shown>"));
   }
   return NormalizePprofBaseUrl(absl::StrCat(scheme, "://", entry));
-}
-
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  std::string contents;
-  char buffer[64 * 1024];
-  while (file.read(buffer, sizeof buffer) || file.gcount() > 0) {
-    contents.append(buffer, static_cast<size_t>(file.gcount()));
-    if (contents.size() > kMaxFileBytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrFormat("%s: larger than %d bytes", path, kMaxFileBytes));
-    }
-  }
-  if (file.bad()) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
-  }
-  return contents;
 }
 
 std::string DirectoryOf(const std::string& pattern) {
@@ -390,7 +372,7 @@ bool FileDiscovery::RefreshLocked() {
   for (const std::string& path : all) {
     const auto old = files_.find(path);
     const FileState* previous = old == files_.end() ? nullptr : &old->second;
-    absl::StatusOr<std::string> text = ReadSmallFile(path);
+    absl::StatusOr<std::string> text = ReadConfigFile(path, kMaxFileBytes);
     if (!text.ok() && absl::IsNotFound(text.status())) {
       vanished.insert(path);  // deleted since the glob: as if not matched
       continue;

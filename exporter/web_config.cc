@@ -34,6 +34,8 @@ namespace {
 using config_internal::ConfigEntry;
 using config_internal::ConfigMap;
 using config_internal::ConfigNode;
+using config_internal::ParseYamlDocument;
+using config_internal::ReadConfigFile;
 
 constexpr absl::string_view kTopKeys[] = {"tls_server_config",
                                           "basic_auth_users"};
@@ -261,38 +263,13 @@ bool WebConfig::RequiresAuth() const {
 
 absl::StatusOr<WebConfig> ParseWebConfig(absl::string_view yaml_text,
                                          absl::string_view filename) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s:%d: YAML syntax error: %s", filename, e.mark.line + 1, e.msg));
-  }
-  if (documents.size() > 1) {
-    return ConfigNode(documents[1], filename)
-        .Error("only one YAML document is allowed");
-  }
-  const YAML::Node root =
-      documents.empty() ? YAML::Node(YAML::NodeType::Null) : documents[0];
-  try {
-    return ParseDocument(ConfigNode(root, filename));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s:%d: %s", filename, e.mark.line + 1, e.msg));
-  }
+  return ParseYamlDocument<WebConfig>(yaml_text, filename, ParseDocument);
 }
 
 absl::StatusOr<WebConfig> LoadWebConfigFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
-  }
-  return ParseWebConfig(contents.str(), path);
+  absl::StatusOr<std::string> contents = ReadConfigFile(path);
+  if (!contents.ok()) return contents.status();
+  return ParseWebConfig(*contents, path);
 }
 
 absl::Status ConfigureServerTls(const TlsServerConfig& tls, ssl_ctx_st* ctx) {
