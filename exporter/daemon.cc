@@ -118,7 +118,11 @@ void LogOutcome(Slot& slot, const ScrapeResult& before,
   }
   if (IsProfilerBusy(after)) {
     if (!IsProfilerBusy(before)) {
-      Log(LogLevel::kInfo, "profiler busy; retrying",
+      // Only CPU profiles are retried early (Go refuses nothing else).
+      Log(LogLevel::kInfo,
+          slot.schedule().kind == profile::Kind::kCpu
+              ? "profiler busy; retrying"
+              : "profiler busy",
           {{"target", target}, {"profile", kind}, {"err", after.error}});
     }
     return;
