@@ -32,7 +32,9 @@ absl::StatusOr<Profile> Decode(absl::string_view bytes,
 // The same for input read piece by piece, e.g. from a file, so that the
 // compressed and the decompressed profile are never both in memory.
 // `size_hint` is the expected decompressed size (GzipSizeHint of the last
-// four bytes of a gzip file), or 0 if unknown.
+// four bytes of a gzip file), or 0 if unknown. It is allocated up front (up
+// to max_decompressed_bytes), so bound an untrusted hint by the compressed
+// size times 1032, deflate's largest expansion, as `reduce` does.
 absl::StatusOr<Profile> DecodeChunks(ChunkSource next_chunk, size_t size_hint,
                                      const DecodeLimits& limits = {});
 

@@ -17,7 +17,7 @@ using Counts = std::vector<std::pair<std::string, int64_t>>;
 // Labels are compared by text: a string table may hold duplicates.
 Counts CountByLabel(const Profile& profile, int value_index,
                     absl::string_view key) {
-  absl::flat_hash_map<absl::string_view, int64_t> counts;
+  absl::flat_hash_map<absl::string_view, absl::int128> counts;
   std::vector<absl::string_view> values_of_sample;
   profile.ForEachSample([&](const SampleRef& sample) {
     values_of_sample.clear();
@@ -34,7 +34,7 @@ Counts CountByLabel(const Profile& profile, int value_index,
   });
   Counts out;
   for (const auto& [value, count] : counts) {
-    out.emplace_back(std::string(value), count);
+    out.emplace_back(std::string(value), SaturatedInt64(count));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -47,7 +47,7 @@ int64_t CountMatchingStacks(const Profile& profile, int value_index,
   for (size_t f = 0; f < profile.frame_names.size(); ++f) {
     frame_matches[f] = FullMatch(profile.frame_names[f], regex);
   }
-  int64_t count = 0;
+  absl::int128 count = 0;
   profile.ForEachSample([&](const SampleRef& sample) {
     for (uint32_t loc : sample.locations) {
       for (uint32_t frame : profile.frames_of_location(loc)) {
@@ -58,7 +58,7 @@ int64_t CountMatchingStacks(const Profile& profile, int value_index,
       }
     }
   });
-  return count;
+  return SaturatedInt64(count);
 }
 
 // Each sample goes to its first application frame from the leaf, or to
@@ -66,7 +66,7 @@ int64_t CountMatchingStacks(const Profile& profile, int value_index,
 Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
                                     size_t top) {
   std::vector<int8_t> is_app(profile.frame_names.size(), -1);  // -1: unknown
-  std::vector<int64_t> counts(profile.frame_names.size(), 0);
+  std::vector<absl::int128> counts(profile.frame_names.size(), 0);
   std::vector<bool> seen(profile.frame_names.size(), false);
   profile.ForEachSample([&](const SampleRef& sample) {
     const int64_t v = sample.values[value_index];
@@ -92,7 +92,9 @@ Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
   });
   Counts out;
   for (size_t f = 0; f < counts.size(); ++f) {
-    if (seen[f]) out.emplace_back(profile.frame_names[f], counts[f]);
+    if (seen[f]) {
+      out.emplace_back(profile.frame_names[f], SaturatedInt64(counts[f]));
+    }
   }
   const size_t n = std::min(top, out.size());
   std::partial_sort(out.begin(), out.begin() + n, out.end(),
@@ -109,7 +111,7 @@ Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
 GoroutineReduction ReduceGoroutine(const Profile& profile, int value_index,
                                    const ReduceOptions& options) {
   GoroutineReduction out;
-  out.goroutines = static_cast<int64_t>(SumValues(profile, value_index));
+  out.goroutines = SaturatedInt64(SumValues(profile, value_index));
   const ServiceCounting& services = options.services;
   switch (services.method) {
     case ServiceCounting::Method::kStatic:

@@ -66,7 +66,8 @@ absl::StatusOr<std::string> GunzipChunks(ChunkSource next_chunk,
 
   std::string out;
   // One byte beyond the cap makes exceeding it detectable.
-  out.resize(std::clamp<size_t>(size_hint, 64 << 10, max_output_bytes + 1));
+  out.resize(std::min(std::max(size_hint, size_t{64} << 10),
+                      max_output_bytes + 1));
   size_t produced = 0;
   size_t consumed_total = 0;
   absl::string_view input;  // the unread rest of the current chunk

@@ -1,6 +1,7 @@
 #include "profile/reduce.h"
 
 #include <initializer_list>
+#include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +30,14 @@ std::string DescribeSampleTypes(const Profile& profile) {
 }
 
 }  // namespace
+
+int64_t SaturatedInt64(absl::int128 value) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  if (value > kMax) return kMax;
+  if (value < kMin) return kMin;
+  return static_cast<int64_t>(value);
+}
 
 absl::int128 SumValues(const Profile& profile, int index) {
   absl::int128 sum = 0;

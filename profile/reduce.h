@@ -106,6 +106,10 @@ Windowed MakeWindowed(const Profile& profile, const FunctionTable& table,
                       int value_index, size_t top,
                       const FunctionBaseline* previous);
 
+// `value` clamped into int64's range (counts from hostile profiles can sum
+// beyond it).
+int64_t SaturatedInt64(absl::int128 value);
+
 // Sum of one sample type over all samples, without overflow.
 absl::int128 SumValues(const Profile& profile, int index);
 

@@ -16,7 +16,7 @@
 #   PPROF_FUZZ_WORKDIR      keep the grown corpus here across runs (default:
 #                           a temporary directory, removed after a clean run)
 #
-# A failure leaves the input in WORKDIR/artifacts/ (crash-*, leak-*,
+# A failure leaves the input in WORKDIR/artifacts-<time>/ (crash-*, leak-*,
 # timeout-*, oom-*). Reproduce and minimise it with
 #   FUZZER CRASH_FILE
 #   FUZZER -minimize_crash=1 -runs=100000 -exact_artifact_path=min CRASH_FILE
@@ -45,7 +45,9 @@ else
   work="$(mktemp -d "${TMPDIR:-/tmp}/pprof-fuzz.XXXXXX")"
   keep=0
 fi
-mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts"
+# A fresh artifacts directory per run: only this run's findings fail it.
+artifacts="$work/artifacts-$(date +%Y%m%dT%H%M%S)"
+mkdir -p "$work/corpus" "$work/seeds" "$artifacts"
 for f in tests/testdata/*.pb.gz; do
   name="$(basename "$f" .pb.gz)"
   cp "$f" "$work/seeds/fixture-$name.pb.gz"
@@ -63,14 +65,14 @@ ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-/usr/bin/llvm-symbolizer}" \
   "$fuzzer" \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 \
     -use_value_profile=1 -print_final_stats=1 \
-    -artifact_prefix="$work/artifacts/" \
+    -artifact_prefix="$artifacts/" \
     "$@" "$work/corpus" "$work/seeds" || status=$?
 
-found="$(ls -A "$work/artifacts")"
+found="$(ls -A "$artifacts")"
 if [ "$status" -ne 0 ] || [ -n "$found" ]; then
-  echo "FUZZER FAILED (exit $status); inputs kept in $work/artifacts:" >&2
-  ls -l "$work/artifacts" >&2
-  echo "reproduce: $fuzzer $work/artifacts/<file>" >&2
+  echo "FUZZER FAILED (exit $status); inputs kept in $artifacts:" >&2
+  ls -l "$artifacts" >&2
+  echo "reproduce: $fuzzer $artifacts/<file>" >&2
   exit 1
 fi
 echo "fuzzer: no crash, leak or timeout in ${seconds}s ($(ls "$work/corpus" | wc -l) new corpus inputs)"
