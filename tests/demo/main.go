@@ -453,6 +453,7 @@ func main() {
 	nServices := flag.Int("services", 8, "number of simulated services")
 	leak := flag.Bool("leak", false, "leak goroutines in every service from the start")
 	heavy := flag.Bool("gc-heavy", false, "heavy GC churn from the start")
+	load := flag.Bool("load", true, "run the background load (CPU burners, GC churn, mutex contention, blocking); -load=false keeps only the services, for overhead benchmarks")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("demo: ")
@@ -475,7 +476,9 @@ func main() {
 		services[i].cond = sync.NewCond(&services[i].mu)
 		services[i].start(ctx)
 	}
-	startLoad(ctx)
+	if *load {
+		startLoad(ctx)
+	}
 	registerControl(http.DefaultServeMux, services)
 
 	// Tests read this line to find the port, so print it only once everything
