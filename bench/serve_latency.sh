@@ -87,10 +87,14 @@ run_phase() {
   inflight="$(ss -tn state established "( dport = :$fport )" 2>/dev/null | tail -n +2 | wc -l)"
   log "[$phase] up $up/$((TARGETS * 6)); /metrics $body bytes, $series series; $inflight fetches in flight"
 
-  # Sequential single requests, plain and as Prometheus asks (gzip).
-  local enc
-  for enc in identity gzip; do
-    for ((i = 0; i < 20; i++)); do
+  # Sequential single requests: plain, as Prometheus asks (gzip), and as
+  # browsers and `curl --compressed` ask (br offered: httplib then prefers
+  # brotli, which is slow, so only 5 of those).
+  local enc n
+  for enc in identity gzip br; do
+    n=20
+    [[ $enc == br ]] && n=5
+    for ((i = 0; i < n; i++)); do
       curl -sS -o /dev/null -H "Accept-Encoding: $enc" -w '%{time_total} %{size_download}\n' \
         --max-time 10 "http://127.0.0.1:$eport/metrics"
     done >"$WORK/single-$enc-$phase.txt"
@@ -127,7 +131,7 @@ run_phase() {
   {
     echo "-- phase $phase: $TARGETS targets x 6 kinds, up $up/$((TARGETS * 6)), /metrics $body bytes ($series series), ~$inflight CPU fetches in flight"
     [[ $large == 1 ]] && echo "   t0's CPU profile is large-cpu.pb.gz (16.8 MB), decoded every 15 s during the load"
-    for enc in identity gzip; do
+    for enc in identity gzip br; do
       sort -n "$WORK/single-$enc-$phase.txt" | awk -v enc="$enc" '{ t[NR] = $1; b = $2 }
         END { printf "   one request at a time, Accept-Encoding: %-8s median %.1f ms, max %.1f ms, %d bytes\n", enc, 1000 * t[int((NR + 1) / 2)], 1000 * t[NR], b }'
     done

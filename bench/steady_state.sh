@@ -21,8 +21,15 @@
 # Then the overhead of the default schedule (one 10 s CPU profile + 5
 # snapshots per 60 s) is computed, and the same for alternative defaults.
 #
+# Prometheus is played by a GET of /metrics with Accept-Encoding: gzip every
+# METRICS_EVERY seconds (15; 0 turns it off), so the exporter's figures
+# include serving.
+#
 # Environment: TARGETS, CONTROLS, DURATION, REPEATS, PHASES ("1 2"),
-# PPROF_EXPORTER, KEEP_WORK=1. Bounded: every process runs under timeout.
+# PPROF_EXPORTER, KEEP_WORK=1; INTERVAL and CPU_SECONDS replace the default
+# schedule in phase 1 (e.g. INTERVAL=5s CPU_SECONDS=2: 12x the default scrape
+# rate, to see where RSS settles sooner). Bounded: every process runs under
+# timeout.
 source "$(dirname "$0")/lib.sh"
 
 TARGETS="${TARGETS:-57}"
@@ -30,6 +37,9 @@ CONTROLS="${CONTROLS:-3}"
 DURATION="${DURATION:-600}"
 REPEATS="${REPEATS:-5}"
 PHASES="${PHASES:-1 2}"
+INTERVAL="${INTERVAL:-}"        # empty: the defaults (60 s, CPU 10 s)
+CPU_SECONDS="${CPU_SECONDS:-10}"
+METRICS_EVERY="${METRICS_EVERY:-15}"  # seconds between /metrics GETs; 0: none
 
 get_exporter
 get_demo
@@ -69,9 +79,14 @@ phase1() {
     cpids+=("$DEMO_PID")
   done
   {
+    local profiles=""
+    if [[ -n $INTERVAL ]]; then  # not the defaults: e.g. an accelerated run
+      echo "global: {scrape_interval: $INTERVAL, scrape_timeout: $INTERVAL}"
+      profiles=", profiles: {cpu: {interval: $INTERVAL, seconds: $CPU_SECONDS}, heap: {}, allocs: {}, goroutine: {}, mutex: {}, block: {}}"
+    fi
     echo "targets:"
     for ((i = 0; i < TARGETS; i++)); do
-      echo "  - {name: demo$i, url: 'http://127.0.0.1:${ports[$i]}/debug/pprof/', service_label: service}"
+      echo "  - {name: demo$i, url: 'http://127.0.0.1:${ports[$i]}/debug/pprof/', service_label: service$profiles}"
     done
   } >"$WORK/config.yml"
   sleep 5  # let the demos settle
@@ -89,11 +104,18 @@ phase1() {
   local tpid=$! epid
   epid="$(child_pid "$!")"
   wait_http "$eport" /-/healthy 30
-  log "phase 1: exporter pid $epid, $TARGETS targets at default intervals, ${DURATION}s (load $load_start)"
+  log "phase 1: exporter pid $epid, $TARGETS targets, ${INTERVAL:-default} intervals, ${DURATION}s (load $load_start)"
   : >"$WORK/samples.txt"
-  local end=$((SECONDS + DURATION)) next_status=$((SECONDS + 60))
+  local end=$((SECONDS + DURATION)) next_status=$((SECONDS + 60)) next_metrics=$SECONDS scrapes=0
   while ((SECONDS < end)); do
     kill -0 "$epid" 2>/dev/null || { log "exporter died"; tail "$WORK/exporter.log"; exit 1; }
+    if ((METRICS_EVERY > 0 && SECONDS >= next_metrics)); then  # like Prometheus
+      # Prometheus asks for gzip only. (`curl --compressed` would also offer
+      # br, which httplib then prefers: ~0.85 s of CPU per request here.)
+      curl -fsS --max-time 10 -o /dev/null -H 'Accept-Encoding: gzip' \
+        "http://127.0.0.1:$eport/metrics" && scrapes=$((scrapes + 1))
+      next_metrics=$((SECONDS + METRICS_EVERY))
+    fi
     echo "$(date +%s.%N) $(cpu_ticks "$epid") $(rss_kb "$epid") $(load_now | cut -d' ' -f1)" >>"$WORK/samples.txt"
     if ((SECONDS >= next_status)); then
       log "phase 1: $((DURATION - (end - SECONDS)))s, exporter RSS $(($(rss_kb "$epid") / 1024)) MiB"
@@ -111,15 +133,19 @@ phase1() {
   kill "$epid"; wait "$tpid" 2>/dev/null || true
   kill "${pids[@]}" "${cpids[@]}" 2>/dev/null || true
   wait "${STARTED_PIDS[@]}" 2>/dev/null || true
+  local sched="default intervals (60 s, CPU 10 s)"
+  [[ -z $INTERVAL ]] || sched="every $INTERVAL (CPU $CPU_SECONDS s)"
+  if ((METRICS_EVERY > 0)); then sched+="; /metrics every ${METRICS_EVERY} s ($scrapes GETs)"; else sched+="; no /metrics load"; fi
   local base_rss
   base_rss="$(/usr/bin/time -f %M "$WORK/pprof_exporter" --version 2>&1 >/dev/null)"
   local demo_deltas="" ctrl_deltas=""
   for ((i = 0; i < ${#pids[@]}; i++)); do demo_deltas+="$((d1[i] - d0[i])) "; done
   for ((i = 0; i < ${#cpids[@]}; i++)); do ctrl_deltas+="$((c1[i] - c0[i])) "; done
   "$PY" - "$WORK/samples.txt" "$WORK/metrics.txt" "$t0" "$t1" "$CLK_TCK" "$hwm" "$base_rss" \
-    "$demo_deltas" "$ctrl_deltas" "$load_start" "$(load_now)" "$TARGETS" "$DURATION" >>"$SUMMARY" <<'EOF'
+    "$demo_deltas" "$ctrl_deltas" "$load_start" "$(load_now)" "$TARGETS" "$DURATION" \
+    "$sched" >>"$SUMMARY" <<'EOF'
 import re, statistics as st, sys
-(samples, metrics, t0, t1, hz, hwm, base, demo, ctrl, load0, load1, targets, duration) = sys.argv[1:]
+(samples, metrics, t0, t1, hz, hwm, base, demo, ctrl, load0, load1, targets, duration, sched) = sys.argv[1:]
 t0, t1, hz, hwm, base, targets = float(t0), float(t1), int(hz), int(hwm), int(base), int(targets)
 rows = [list(map(float, l.split())) for l in open(samples)]
 def share(a, b): return (b[1] - a[1]) / hz / (b[0] - a[0])
@@ -130,15 +156,17 @@ up = errors = 0
 for line in open(metrics):
     if line.startswith("pprof_up{"): up += line.rstrip().endswith(" 1")
     if line.startswith("pprof_scrape_errors_total{") and not line.rstrip().endswith(" 0"): errors += 1
-print(f"-- phase 1: {targets} light demos x 6 kinds at default intervals (60 s, CPU 10 s), {duration} s")
+print(f"-- phase 1: {targets} light demos x 6 kinds at {sched}, {duration} s")
 print(f"   load avg at start {load0}, at end {load1}; median 1-min load during the run {st.median(r[3] for r in rows):.2f}")
 print(f"   exporter CPU {100*whole:.3f}% of one core over the whole run"
       + (f", {100*share(after[0], after[-1]):.3f}% after the first minute" if len(after) > 1 else "")
       + f"  (target < 0.5%: {'MET' if whole < 0.005 else 'MISSED'})")
-print(f"   exporter RSS mean {st.mean(rss):.1f} MiB, max sampled {max(rss):.1f} MiB, peak (VmHWM) {hwm/1024:.1f} MiB"
+print(f"   exporter RSS mean {st.mean(rss):.1f} MiB, max sampled {max(rss):.1f} MiB, peak (VmHWM, incl. a final /metrics) {hwm/1024:.1f} MiB"
       f"  (target < 40 MB: {'MET' if max(hwm/1024, max(rss)) * 1.048576 < 40 else 'MISSED'}); "
       f"--version baseline {base/1024:.1f} MiB")
 print(f"   at the end: pprof_up=1 for {up} of {targets*6} slots; non-zero error counters: {errors}")
+step = max(1, len(rows) // 10)
+print("   RSS over time (min: MiB): " + ", ".join(f"{(r[0]-rows[0][0])/60:.0f}: {r[2]/1024:.1f}" for r in rows[::step]))
 d = [int(x) / hz / (t1 - t0) for x in demo.split()]
 c = [int(x) / hz / (t1 - t0) for x in ctrl.split()]
 if d and c:
