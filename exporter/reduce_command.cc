@@ -99,7 +99,10 @@ absl::StatusOr<profile::Profile> DecodeFile(const std::string& path) {
   }
   in.clear();
   in.seekg(0);
-  std::string buffer(1 << 20, '\0');
+  // Small: it is read into and inflated from at once, and the peak memory
+  // of a large profile is its decompressed size plus whatever else is
+  // held while it is decoded.
+  std::string buffer(64 << 10, '\0');
   return profile::DecodeChunks(
       [&]() -> absl::StatusOr<absl::string_view> {
         in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));

@@ -6,7 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "profile/inflate.h"
@@ -47,11 +48,15 @@ class Decoder {
     out_.strings_ = std::move(in_.strings);
     if (auto s = DecodeHeader(); !s.ok()) return s;
     if (auto s = IndexTables(); !s.ok()) return s;
-    if (auto s = DecodeLocations(); !s.ok()) return s;
-    if (auto s = CheckSamples(); !s.ok()) return s;
-    out_.samples_ = std::move(in_.samples);
+    // Free each wire table once read: this is the peak of a profile's
+    // memory, all of it on top of the profile's bytes.
     out_.num_functions = in_.functions.size();
     out_.num_mappings = in_.mappings.size();
+    in_.functions = {};
+    if (auto s = DecodeLocations(); !s.ok()) return s;
+    in_.locations = {};
+    if (auto s = CheckSamples(); !s.ok()) return s;
+    out_.samples_ = in_.samples;
     return std::move(out_);
   }
 
@@ -129,10 +134,12 @@ class Decoder {
 
   // Interns a frame name and returns its FrameId.
   uint32_t Intern(absl::string_view name) {
-    auto [it, inserted] = frame_ids_.try_emplace(
-        name, static_cast<uint32_t>(out_.frame_names.size()));
-    if (inserted) out_.frame_names.emplace_back(name);
-    return it->second;
+    auto it = frame_ids_.find(name);
+    if (it != frame_ids_.end()) return *it;
+    const auto id = static_cast<uint32_t>(out_.frame_names.size());
+    out_.frame_names.emplace_back(name);
+    frame_ids_.insert(id);
+    return id;
   }
 
   // pprof names a frame without a function name after its mapping's file.
@@ -149,20 +156,29 @@ class Decoder {
   absl::Status DecodeLocations() {
     const size_t n = in_.locations.size();
     out_.location_begin.reserve(n + 1);
-    out_.location_frames.reserve(in_.line_function_ids.size() + n);
+    out_.location_frames.reserve(in_.num_lines + in_.num_lineless_locations);
+    // Every frame name is a function's name or made from a mapping's file
+    // name, or "<unknown>".
+    const size_t max_names = out_.num_functions + in_.mappings.size() + 1;
+    out_.frame_names.reserve(max_names);
+    frame_ids_.reserve(max_names);
     out_.pruner_.Reserve(n);
+    wire::LocationFields loc;
     std::vector<absl::string_view> line_names;
     for (size_t i = 0; i < n; ++i) {
-      const wire::Location& loc = in_.locations[i];
       out_.location_begin.push_back(out_.location_frames.size());
+      // ParseProfile read it already, so this cannot fail.
+      (void)wire::ParseLocation(
+          absl::string_view(bytes_->data() + in_.locations[i].offset,
+                            in_.locations[i].size),
+          &loc);
       if (loc.mapping_id != 0 && mapping_ids_.Find(loc.mapping_id) < 0) {
         return Invalid(absl::StrCat("location ", loc.id,
                                     " refers to unknown mapping id ",
                                     loc.mapping_id));
       }
       line_names.clear();
-      for (uint32_t l = loc.lines_begin; l < in_.lines_end(i); ++l) {
-        const uint64_t function_id = in_.line_function_ids[l];
+      for (const uint64_t function_id : loc.function_ids) {
         const int fn = function_ids_.Find(function_id);
         if (fn < 0) {
           return Invalid(absl::StrCat("location ", loc.id,
@@ -187,29 +203,49 @@ class Decoder {
   }
 
   // Samples stay encoded; check each once so that later visits cannot fail.
+  // Most take the fast path; anything it does not accept is checked
+  // thoroughly, which also words the error.
   absl::Status CheckSamples() {
     const size_t num_types = out_.sample_types.size();
+    const size_t num_strings = out_.strings_.size();
+    auto resolve = [this](uint64_t id) {
+      return out_.location_ids_.Find(id);
+    };
+    std::vector<uint32_t> locations;
+    std::vector<int64_t> values;
+    std::vector<int64_t> label_strings;
     wire::Sample sample;
-    for (const auto& [offset, size] : in_.samples) {
-      if (auto s = wire::ParseSample(
-              absl::string_view(bytes_->data() + offset, size), &sample);
-          !s.ok()) {
-        return s;
+    absl::Status status;
+    const char* const readable_end = bytes_->data() + bytes_->size();
+    wire::ForEachSampleMessage(*bytes_, in_.samples, [&](absl::string_view
+                                                             bytes) {
+      if (!status.ok()) return;
+      bool valid = wire::ReadPlainSample(bytes, readable_end, resolve,
+                                         &locations, &values, &label_strings) &&
+                   values.size() == num_types;
+      for (size_t i = 0; valid && i < label_strings.size(); ++i) {
+        valid = static_cast<uint64_t>(label_strings[i]) < num_strings;
       }
-      if (sample.values.size() != num_types) {
-        return Invalid(absl::StrCat("sample has ", sample.values.size(),
-                                    " values for ", num_types,
-                                    " sample types"));
+      if (!valid) status = CheckSample(bytes, &sample);
+    });
+    return status;
+  }
+
+  absl::Status CheckSample(absl::string_view bytes, wire::Sample* sample) {
+    if (auto s = wire::ParseSample(bytes, sample); !s.ok()) return s;
+    if (sample->values.size() != out_.sample_types.size()) {
+      return Invalid(absl::StrCat("sample has ", sample->values.size(),
+                                  " values for ", out_.sample_types.size(),
+                                  " sample types"));
+    }
+    for (uint64_t id : sample->location_ids) {
+      if (out_.location_ids_.Find(id) < 0) {
+        return Invalid(
+            absl::StrCat("sample refers to unknown location id ", id));
       }
-      for (uint64_t id : sample.location_ids) {
-        if (out_.location_ids_.Find(id) < 0) {
-          return Invalid(
-              absl::StrCat("sample refers to unknown location id ", id));
-        }
-      }
-      for (int64_t index : sample.label_strings) {
-        if (auto s = String(index, "label"); !s.ok()) return s.status();
-      }
+    }
+    for (int64_t index : sample->label_strings) {
+      if (auto s = String(index, "label"); !s.ok()) return s.status();
     }
     return absl::OkStatus();
   }
@@ -220,7 +256,24 @@ class Decoder {
   Profile out_;
   IdIndex mapping_ids_, function_ids_;
   std::vector<absl::string_view> function_names_;  // by function index
-  absl::flat_hash_map<std::string, uint32_t> frame_ids_;
+  // The FrameIds interned so far, hashed and compared by their names: 4
+  // bytes a slot rather than a name and an id.
+  struct ByFrameName {
+    using is_transparent = void;
+    const std::vector<std::string>* names;
+    absl::string_view Name(uint32_t frame) const { return (*names)[frame]; }
+    static absl::string_view Name(absl::string_view name) { return name; }
+    template <typename T>
+    size_t operator()(const T& frame) const {
+      return absl::Hash<absl::string_view>()(Name(frame));
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Name(a) == Name(b);
+    }
+  };
+  absl::flat_hash_set<uint32_t, ByFrameName, ByFrameName> frame_ids_{
+      0, ByFrameName{&out_.frame_names}, ByFrameName{&out_.frame_names}};
 };
 
 int DefaultSampleIndex(const Profile& profile,

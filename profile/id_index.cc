@@ -32,4 +32,9 @@ absl::Status IdIndex::Build(const std::vector<uint64_t>& ids,
   return absl::OkStatus();
 }
 
+int IdIndex::FindSparse(uint64_t id) const {
+  auto it = sparse_index_.find(id);
+  return it == sparse_index_.end() ? -1 : it->second;
+}
+
 }  // namespace profile

@@ -20,13 +20,15 @@ class IdIndex {
   absl::Status Build(const std::vector<uint64_t>& ids, absl::string_view what);
 
   // -1 when the id is unknown.
+  // Inline: sample loops call it for every frame of every sample.
   int Find(uint64_t id) const {
-    if (dense_) return id < dense_index_.size() ? dense_index_[id] : -1;
-    auto it = sparse_index_.find(id);
-    return it == sparse_index_.end() ? -1 : it->second;
+    if (!dense_) return FindSparse(id);
+    return id < dense_index_.size() ? dense_index_[id] : -1;
   }
 
  private:
+  int FindSparse(uint64_t id) const;
+
   bool dense_ = true;
   std::vector<int> dense_index_;
   absl::flat_hash_map<uint64_t, int> sparse_index_;

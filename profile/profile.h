@@ -48,6 +48,15 @@ struct SampleRef {
   absl::Span<const Label> labels;        // string labels; numeric ones dropped
 };
 
+// Where a profile's encoded Sample messages are: all of them lie in
+// [begin, end) of its bytes, a run of whole top-level fields (in practice
+// samples only: Go writes them together).
+struct SampleRegion {
+  size_t count = 0;
+  uint32_t begin = 0;
+  uint32_t end = 0;
+};
+
 class Profile {
  public:
   std::vector<ValueType> sample_types;
@@ -68,7 +77,7 @@ class Profile {
   size_t num_functions = 0;
   size_t num_mappings = 0;
 
-  size_t num_samples() const { return samples_.size(); }
+  size_t num_samples() const { return samples_.count; }
   size_t num_locations() const { return location_begin.size() - 1; }
 
   absl::Span<const uint32_t> frames_of_location(uint32_t location) const {
@@ -97,8 +106,8 @@ class Profile {
   // them. Shared so that moving a Profile keeps the views valid.
   std::shared_ptr<const std::string> wire_;
   std::vector<absl::string_view> strings_;
-  // Each sample's encoded message: offset and size within wire_.
-  std::vector<std::pair<uint32_t, uint32_t>> samples_;
+  // Where in wire_ the encoded Sample messages are.
+  SampleRegion samples_;
   IdIndex location_ids_;
   FramePruner pruner_;
 };

@@ -41,10 +41,21 @@ double Ratio(absl::int128 value, absl::int128 total) {
 FunctionTabulator::FunctionTabulator(const Profile& profile, int sample_index)
     : profile_(profile),
       sample_index_(sample_index),
+      location_frame_(profile.num_locations(), kNotOneFrame),
       flat_(profile.frame_names.size()),
-      cum_(profile.frame_names.size()),
-      last_stamp_(profile.frame_names.size(), 0) {
+      cum_(profile.frame_names.size()) {
   table_.sums.assign(profile.sample_types.size(), 0);
+  for (uint32_t loc = 0; loc < profile.num_locations(); ++loc) {
+    const auto frames = profile.frames_of_location(loc);
+    if (frames.size() == 1) location_frame_[loc] = frames[0];
+  }
+}
+
+void FunctionTabulator::Carry(uint32_t frame, int64_t value) {
+  if (cum_carry_.empty()) cum_carry_.resize(cum_.size());
+  // The 64-bit sum wrapped around by 2^64 in the direction of `value`.
+  const absl::int128 wrap = absl::MakeInt128(1, 0);
+  cum_carry_[frame] += value > 0 ? wrap : -wrap;
 }
 
 void FunctionTabulator::Add(const SampleRef& sample) {
@@ -55,24 +66,35 @@ void FunctionTabulator::Add(const SampleRef& sample) {
   if (v == 0) return;
   table_.total += Abs(v);
   ++stamp_;
-  bool leaf = true;
+  // flat: the first frame on the stack.
   for (uint32_t loc : sample.locations) {
-    for (uint32_t frame : profile_.frames_of_location(loc)) {
-      if (leaf) {
-        flat_[frame] += v;
-        leaf = false;
-      }
-      if (last_stamp_[frame] != stamp_) {
-        last_stamp_[frame] = stamp_;
-        cum_[frame] += v;
-      }
+    const auto frames = profile_.frames_of_location(loc);
+    if (frames.empty()) continue;
+    flat_[frames[0]] += v;
+    break;
+  }
+  for (uint32_t loc : sample.locations) {
+    const uint32_t frame = location_frame_[loc];
+    if (frame != kNotOneFrame) {
+      AddCum(frame, v);
+      continue;
     }
+    for (uint32_t f : profile_.frames_of_location(loc)) AddCum(f, v);
   }
 }
 
 FunctionTable FunctionTabulator::Finish() && {
+  // Sized exactly, and the per-location table freed first: for a large
+  // profile this is the moment of peak memory.
+  location_frame_ = {};
+  size_t counted = 0;
+  for (const CumSum& sum : cum_) counted += sum.stamp != 0;
+  table_.functions.reserve(counted);
   for (uint32_t f = 0; f < flat_.size(); ++f) {
-    if (last_stamp_[f] != 0) table_.functions.push_back({f, flat_[f], cum_[f]});
+    if (cum_[f].stamp == 0) continue;
+    absl::int128 cum = cum_[f].cum;
+    if (!cum_carry_.empty()) cum += cum_carry_[f];
+    table_.functions.push_back({f, flat_[f], cum});
   }
   return std::move(table_);
 }

@@ -42,14 +42,35 @@ class FunctionTabulator {
   FunctionTable Finish() &&;
 
  private:
+  // Per frame: its cum, and the sample it was last counted for. Together,
+  // so that the hot loop touches one cache line per frame. `cum` is 64-bit
+  // for speed; the rare overflow carries into cum_carry_.
+  struct CumSum {
+    int64_t cum = 0;
+    // == stamp_ when counted for the current sample: a generation stamp
+    // instead of a per-sample set. Not 0 iff the frame is on some counted
+    // stack.
+    uint32_t stamp = 0;
+  };
+  // location_frame_[l] for a location with exactly one frame (most of
+  // them); others are looked up in the profile.
+  static constexpr uint32_t kNotOneFrame = ~uint32_t{0};
+
+  void AddCum(uint32_t frame, int64_t value) {
+    CumSum& sum = cum_[frame];
+    if (sum.stamp == stamp_) return;
+    sum.stamp = stamp_;
+    if (__builtin_add_overflow(sum.cum, value, &sum.cum)) Carry(frame, value);
+  }
+  void Carry(uint32_t frame, int64_t value);
+
   const Profile& profile_;
   const int sample_index_;
   FunctionTable table_;
-  std::vector<absl::int128> flat_, cum_;
-  // last_stamp_[f] == stamp_ when frame f was already counted for the
-  // current sample: a generation stamp instead of a per-sample set.
-  // A frame was seen on some counted stack iff its stamp is not 0.
-  std::vector<uint32_t> last_stamp_;
+  std::vector<uint32_t> location_frame_;
+  std::vector<absl::int128> flat_;
+  std::vector<CumSum> cum_;
+  std::vector<absl::int128> cum_carry_;  // empty until a cum overflows
   uint32_t stamp_ = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "profile/wire.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -188,40 +189,6 @@ absl::Status ParseLine(absl::string_view bytes, uint64_t* function_id) {
   return Finish(r, "Line");
 }
 
-absl::Status ParseLocation(absl::string_view bytes, Profile* out) {
-  Location location;
-  location.lines_begin = static_cast<uint32_t>(out->line_function_ids.size());
-  Reader r(bytes);
-  while (r.Next()) {
-    bool read = false;
-    int64_t ignored = 0;
-    absl::string_view line;
-    switch (r.field()) {
-      case pb::Location::kIdFieldNumber: read = r.Varint(&location.id); break;
-      case pb::Location::kMappingIdFieldNumber:
-        read = r.Varint(&location.mapping_id);
-        break;
-      case pb::Location::kAddressFieldNumber:
-      case pb::Location::kIsFoldedFieldNumber:
-        read = r.Varint(&ignored);
-        break;
-      case pb::Location::kLineFieldNumber: {
-        read = r.Bytes(&line);
-        if (!read) break;
-        uint64_t function_id = 0;
-        if (auto s = ParseLine(line, &function_id); !s.ok()) return s;
-        out->line_function_ids.push_back(function_id);
-        break;
-      }
-      default: read = r.Skip();
-    }
-    if (!read) break;
-  }
-  if (auto s = Finish(r, "Location"); !s.ok()) return s;
-  out->locations.push_back(location);
-  return absl::OkStatus();
-}
-
 absl::Status ParseLabel(absl::string_view bytes, Sample* out) {
   int64_t key = 0, str = 0, num = 0, num_unit = 0;
   Reader r(bytes);
@@ -272,14 +239,99 @@ absl::Status ParseSample(absl::string_view bytes, Sample* out,
   return Finish(r, "Sample");
 }
 
-absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
-                          Profile* out) {
+absl::Status ParseLocation(absl::string_view bytes, LocationFields* out) {
+  out->id = 0;
+  out->mapping_id = 0;
+  out->function_ids.clear();
   Reader r(bytes);
   while (r.Next()) {
-    const size_t entries = out->sample_types.size() + out->samples.size() +
+    bool read = false;
+    int64_t ignored = 0;
+    absl::string_view line;
+    switch (r.field()) {
+      case pb::Location::kIdFieldNumber: read = r.Varint(&out->id); break;
+      case pb::Location::kMappingIdFieldNumber:
+        read = r.Varint(&out->mapping_id);
+        break;
+      case pb::Location::kAddressFieldNumber:
+      case pb::Location::kIsFoldedFieldNumber:
+        read = r.Varint(&ignored);
+        break;
+      case pb::Location::kLineFieldNumber: {
+        read = r.Bytes(&line);
+        if (!read) break;
+        uint64_t function_id = 0;
+        if (auto s = ParseLine(line, &function_id); !s.ok()) return s;
+        out->function_ids.push_back(function_id);
+        break;
+      }
+      default: read = r.Skip();
+    }
+    if (!read) break;
+  }
+  return Finish(r, "Location");
+}
+
+void ForEachSampleMessage(absl::string_view bytes, const SampleRegion& region,
+                          absl::FunctionRef<void(absl::string_view)> visit) {
+  const char* p = bytes.data() + region.begin;
+  const char* const end = bytes.data() + region.end;
+  while (p < end) {
+    // ParseProfile accepted these bytes, so nothing here can fail; read
+    // as it did (tags and lengths are 32-bit).
+    uint64_t tag = 0;
+    ReadVarint(&p, end, &tag);
+    if (static_cast<uint32_t>(tag) ==
+        WireFormatLite::MakeTag(pb::Profile::kSampleFieldNumber,
+                                WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      uint64_t size = 0;
+      ReadVarint(&p, end, &size);
+      visit(absl::string_view(p, static_cast<uint32_t>(size)));
+      p += static_cast<uint32_t>(size);
+      continue;
+    }
+    CodedInputStream in(reinterpret_cast<const uint8_t*>(p),
+                        static_cast<int>(end - p));
+    WireFormatLite::SkipField(&in, static_cast<uint32_t>(tag));
+    p += in.CurrentPosition();
+  }
+}
+
+// Reserves the tables for the entries ParseProfile will read, so that they
+// are allocated once at their size: growing by doubling would hold up to
+// three times their size at once, on top of the whole profile. Counting
+// costs a quick scan; it stops at anything malformed (ParseProfile then
+// reports it).
+void ReserveTables(absl::string_view bytes, size_t max_entries, Profile* out) {
+  size_t counts[pb::Profile::kStringTableFieldNumber + 1] = {};
+  Reader r(bytes);
+  while (r.Next()) {
+    if (r.field() >= 0 &&
+        r.field() <= pb::Profile::kStringTableFieldNumber) {
+      ++counts[r.field()];
+    }
+    if (!r.Skip()) break;
+  }
+  auto reserve = [&](auto& table, int field) {
+    table.reserve(std::min(counts[field], max_entries));
+  };
+  reserve(out->mappings, pb::Profile::kMappingFieldNumber);
+  reserve(out->locations, pb::Profile::kLocationFieldNumber);
+  reserve(out->functions, pb::Profile::kFunctionFieldNumber);
+  reserve(out->strings, pb::Profile::kStringTableFieldNumber);
+}
+
+absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
+                          Profile* out) {
+  ReserveTables(bytes, max_entries, out);
+  Reader r(bytes);
+  LocationFields location;
+  size_t field_begin = 0;
+  while (field_begin = r.position(), r.Next()) {
+    const size_t entries = out->sample_types.size() + out->samples.count +
                            out->mappings.size() + out->functions.size() +
                            out->locations.size() +
-                           out->line_function_ids.size() + out->strings.size();
+                           out->num_lines + out->strings.size();
     if (entries > max_entries) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "profile has more than ", max_entries,
@@ -306,9 +358,8 @@ absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
       case pb::Profile::kSampleFieldNumber:
         read = r.Bytes(&message);
         if (read) {
-          out->samples.emplace_back(
-              static_cast<uint32_t>(message.data() - bytes.data()),
-              static_cast<uint32_t>(message.size()));
+          if (out->samples.count++ == 0) out->samples.begin = field_begin;
+          out->samples.end = static_cast<uint32_t>(r.position());
         }
         break;
       case pb::Profile::kMappingFieldNumber:
@@ -323,7 +374,13 @@ absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
       case pb::Profile::kLocationFieldNumber:
         read = r.Bytes(&message);
         if (read) {
-          if (auto s = ParseLocation(message, out); !s.ok()) return s;
+          if (auto s = ParseLocation(message, &location); !s.ok()) return s;
+          out->locations.push_back(
+              {location.id,
+               static_cast<uint32_t>(message.data() - bytes.data()),
+               static_cast<uint32_t>(message.size())});
+          out->num_lines += location.function_ids.size();
+          if (location.function_ids.empty()) ++out->num_lineless_locations;
         }
         break;
       case pb::Profile::kFunctionFieldNumber:
