@@ -1,6 +1,6 @@
 #include "profile/testing/generate_profile.h"
 
-#include <zlib.h>
+#include "profile/deflate.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -831,43 +831,6 @@ std::string Encode(const Graph& g, const SampleSet& samples) {
   return out;
 }
 
-std::string Gzip(const std::string& raw) {
-  z_stream z{};
-  // windowBits 15 + 16: a gzip wrapper with mtime 0, so the bytes depend on
-  // the input only. Level 1, as Go's runtime/pprof writes profiles.
-  if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
-    std::cerr << "generate_profile: deflateInit2 failed\n";
-    std::abort();
-  }
-  std::string out(deflateBound(&z, raw.size()), '\0');
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  // avail_in/avail_out are 32-bit: feed at most 1 GiB at a time.
-  constexpr size_t kChunk = size_t{1} << 30;
-  size_t in_left = raw.size(), out_left = out.size();
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    const size_t in_now = std::min(in_left, kChunk);
-    const size_t out_now = std::min(out_left, kChunk);
-    z.avail_in = static_cast<uInt>(in_now);
-    z.avail_out = static_cast<uInt>(out_now);
-    rc = deflate(&z, in_now == in_left ? Z_FINISH : Z_NO_FLUSH);
-    const size_t consumed = in_now - z.avail_in;
-    const size_t produced = out_now - z.avail_out;
-    in_left -= consumed;
-    out_left -= produced;
-    // Z_BUF_ERROR only means "no progress this call"; retry while there is.
-    if (rc == Z_BUF_ERROR && (consumed > 0 || produced > 0)) rc = Z_OK;
-  }
-  if (rc != Z_STREAM_END) {
-    std::cerr << "generate_profile: deflate failed: " << rc << "\n";
-    std::abort();
-  }
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 }  // namespace
 
@@ -880,7 +843,8 @@ std::string GenerateCpuProfile(const GeneratorOptions& options) {
     DrawSamples(graph, n, options.seed, samples);
     raw = Encode(graph, samples);
   }
-  return options.gzip ? Gzip(raw) : raw;
+  // Level 1, as Go's runtime/pprof writes profiles.
+  return options.gzip ? Gzip(raw, 1) : raw;
 }
 
 }  // namespace profile::testing

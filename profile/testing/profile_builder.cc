@@ -1,6 +1,6 @@
 #include "profile/testing/profile_builder.h"
 
-#include <zlib.h>
+#include "profile/deflate.h"
 
 #include <cstdlib>
 #include <iostream>
@@ -161,28 +161,8 @@ std::string ProfileBuilder::Raw() const {
 
 std::string ProfileBuilder::Gzipped() const { return Gzip(Raw()); }
 
-std::string Gzip(absl::string_view data) {
-  z_stream stream{};
-  // 16 + MAX_WBITS: write a gzip header and trailer instead of zlib's.
-  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS,
-                   8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    std::cerr << "Gzip: deflateInit2 failed\n";
-    std::abort();
-  }
-  std::string out(deflateBound(&stream, data.size()) + 64, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&stream, Z_FINISH);
-  if (rc != Z_STREAM_END) {
-    std::cerr << "Gzip: deflate returned " << rc << "\n";
-    std::abort();
-  }
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+// zlib's default level (6), which the checked-in corpus files were made with.
+std::string Gzip(absl::string_view data) { return ::profile::Gzip(data, 6); }
 
 std::vector<std::string> SampleFrames(const Profile& profile, size_t sample) {
   std::vector<std::string> frames;
