@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/archive.h"
 #include "exporter/config.h"
+#include "exporter/exposition.h"
 #include "exporter/fetch.h"
 #include "exporter/file_sd.h"
 #include "exporter/flags.h"
@@ -208,9 +209,13 @@ class Daemon {
                        "syntax, invalid content); the file kept its targets",
                        {}, static_cast<double>(discovery_.refresh_failures()));
     }
-    families.Append(CollectSeries(*current));
-    AddArchiveMetrics(*current, families);
-    return SerializeText(std::move(families).Build());
+    ExpositionWriter body;
+    body.Add(std::move(families).Build());
+    CollectSeries(*current, &body);
+    FamilyBuilder archive;
+    AddArchiveMetrics(*current, archive);
+    body.Add(std::move(archive).Build());
+    return std::move(body).Finish();
   }
 
   std::string LandingPage() const {
@@ -305,7 +310,7 @@ class Daemon {
     if (!after) return;  // cancelled by shutdown
     LogOutcome(slot, *before, *after);
     if (!raw.empty()) KeepProfile(slot, after->finished, std::move(raw));
-    slot.Publish(std::make_shared<const ScrapeResult>(*std::move(after)));
+    slot.Publish(*std::move(after));
   }
 
   static bool InTable(const SlotTable& table, const std::string& target,

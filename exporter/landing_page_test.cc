@@ -49,19 +49,19 @@ TEST(RenderLandingPageTest, StatesAndEscaping) {
   auto up = MakeSlot("good", profile::Kind::kCpu);
   auto down = MakeSlot("bad", profile::Kind::kGoroutine);
   {
-    auto r = std::make_shared<ScrapeResult>();
-    r->attempted = true;
-    r->health.up = true;
-    r->health.profile_bytes = 6895;
-    r->health.duration_seconds = 1.5;
-    r->health.last_success = now - absl::Seconds(30);
+    ScrapeResult r;
+    r.attempted = true;
+    r.health.up = true;
+    r.health.profile_bytes = 6895;
+    r.health.duration_seconds = 1.5;
+    r.health.last_success = now - absl::Seconds(30);
     up->Publish(r);
   }
   {
-    auto r = std::make_shared<ScrapeResult>();
-    r->attempted = true;
-    r->health.up = false;
-    r->error = "decode: <img src=x onerror=alert(2)> & \"stuff\"";
+    ScrapeResult r;
+    r.attempted = true;
+    r.health.up = false;
+    r.error = "decode: <img src=x onerror=alert(2)> & \"stuff\"";
     down->Publish(r);
   }
   table.slots = {pending, up, down};
@@ -114,10 +114,10 @@ TEST(RenderLandingPageTest, AgesInMinutesAndHours) {
   auto hours = MakeSlot("h", profile::Kind::kHeap);
   for (const auto& [slot, age] :
        {std::pair{minutes, absl::Minutes(5)}, std::pair{hours, absl::Hours(3)}}) {
-    auto r = std::make_shared<ScrapeResult>();
-    r->attempted = true;
-    r->health.up = true;
-    r->health.last_success = now - age;
+    ScrapeResult r;
+    r.attempted = true;
+    r.health.up = true;
+    r.health.last_success = now - age;
     slot->Publish(r);
   }
   SlotTable table;

@@ -5,9 +5,13 @@
 
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "exporter/log.h"
+#include "profile/deflate.h"
 
 namespace exporter {
 
@@ -48,7 +52,63 @@ std::unique_ptr<httplib::Server> MakeHttpServer(const WebConfig& web,
   return server;
 }
 
+// Whether an Accept-Encoding header value admits gzip: "gzip" listed
+// without q=0. ("*" is ignored: identity is always acceptable.)
+bool AcceptsGzip(absl::string_view accept_encoding) {
+  for (absl::string_view coding : absl::StrSplit(accept_encoding, ',')) {
+    std::vector<absl::string_view> params = absl::StrSplit(coding, ';');
+    if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(params[0]),
+                                "gzip")) {
+      continue;
+    }
+    for (size_t i = 1; i < params.size(); ++i) {
+      absl::string_view param = absl::StripAsciiWhitespace(params[i]);
+      double q = 1;
+      if (absl::ConsumePrefix(&param, "q=") && absl::SimpleAtod(param, &q) &&
+          q <= 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+// Serves `body` without copying it. httplib compresses only bodies it
+// holds itself, so a body given this way goes out exactly as it is.
+void SetSharedContent(httplib::Response& res,
+                      std::shared_ptr<const std::string> body,
+                      const std::string& content_type) {
+  const size_t size = body->size();
+  if (size == 0) {
+    res.set_content("", content_type);
+    return;
+  }
+  res.set_content_provider(
+      size, content_type,
+      [body = std::move(body)](size_t offset, size_t length,
+                               httplib::DataSink& sink) {
+        return sink.write(body->data() + offset, length);
+      });
+}
+
 }  // namespace
+
+std::shared_ptr<const std::string> GzipCache::Compress(
+    std::shared_ptr<const std::string> body) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (plain_ != nullptr && *plain_ == *body) return gzipped_;
+  }
+  // Compressed outside the lock: two requests that race here both compress,
+  // rather than one waiting for the other.
+  auto gzipped =
+      std::make_shared<const std::string>(profile::Gzip(*body, kLevel));
+  std::lock_guard<std::mutex> lock(mu_);
+  plain_ = std::move(body);
+  gzipped_ = gzipped;
+  return gzipped;
+}
 
 Server::Server(ServerHandlers handlers, std::string telemetry_path,
                const WebConfig& web)
@@ -79,10 +139,18 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
   // kept-alive connection until the client's delayed ACK: ~40 ms on every
   // Prometheus scrape after the first.
   http_->set_tcp_nodelay(true);
-  http_->Get(telemetry_path, [this](const httplib::Request&,
+  http_->Get(telemetry_path, [this](const httplib::Request& req,
                                     httplib::Response& res) {
-    res.set_content(handlers_.metrics(),
-                    "text/plain; version=0.0.4; charset=utf-8");
+    auto body = std::make_shared<const std::string>(handlers_.metrics());
+    // Prometheus asks for gzip. Other codings httplib would pick by itself
+    // (brotli when offered, as by `curl --compressed`) cost far more CPU.
+    res.set_header("Vary", "Accept-Encoding");
+    if (AcceptsGzip(req.get_header_value("Accept-Encoding"))) {
+      body = gzip_.Compress(std::move(body));
+      res.set_header("Content-Encoding", "gzip");
+    }
+    SetSharedContent(res, std::move(body),
+                     "text/plain; version=0.0.4; charset=utf-8");
   });
   http_->Get("/", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(handlers_.landing_page(), "text/html; charset=utf-8");
@@ -125,16 +193,7 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
       }
       std::shared_ptr<const std::string> body = std::move(answer.body);
       if (body == nullptr) body = std::make_shared<const std::string>();
-      const size_t size = body->size();
-      if (size == 0) {
-        res.set_content("", answer.content_type);
-        return;
-      }
-      res.set_content_provider(
-          size, answer.content_type,
-          [body](size_t offset, size_t length, httplib::DataSink& sink) {
-            return sink.write(body->data() + offset, length);
-          });
+      SetSharedContent(res, std::move(body), answer.content_type);
     });
   }
   http_->Get("/-/reload", [](const httplib::Request&, httplib::Response& res) {

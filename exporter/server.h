@@ -37,6 +37,23 @@ struct ServerHandlers {
   std::function<PprofResponse(const std::string& raw_path)> pprof;
 };
 
+// The gzipped /metrics body, kept while the body stays the same: requests
+// between two scrapes' results (wrk, or several Prometheus servers) then
+// cost no compression. Thread-safe.
+class GzipCache {
+ public:
+  // zlib's level 1: on exposition text it is several times faster than the
+  // default level, for a body ~15 % larger.
+  static constexpr int kLevel = 1;
+  std::shared_ptr<const std::string> Compress(
+      std::shared_ptr<const std::string> body);
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<const std::string> plain_;    // guarded by mu_
+  std::shared_ptr<const std::string> gzipped_;  // guarded by mu_
+};
+
 class Server {
  public:
   // `web` is read here: TLS files are loaded now (errors surface in Bind),
@@ -60,6 +77,7 @@ class Server {
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<BasicAuthenticator> auth_;  // null: no basic auth
   ServerHandlers handlers_;
+  GzipCache gzip_;
   std::mutex mu_;
   bool stop_requested_ = false;  // guarded by mu_
   bool running_ = false;         // guarded by mu_: Run() is inside listen

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "profile/inflate.h"
 
 namespace exporter {
 namespace {
@@ -176,6 +177,41 @@ TEST_F(ServerTest, Metrics) {
             "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(res->body, "# TYPE pprof_up gauge\npprof_up 1\n");
   EXPECT_EQ(metrics_calls.load(), 1);
+}
+
+// Prometheus asks for gzip; the body is compressed once and stays exact.
+TEST_F(ServerTest, MetricsGzipWhenAskedAndOnlyThen) {
+  client_->set_decompress(false);  // look at the bytes as sent
+  const std::string plain = "# TYPE pprof_up gauge\npprof_up 1\n";
+  for (const char* accept : {"gzip", "deflate, GZIP;q=0.5", "br, gzip"}) {
+    auto res = client_->Get("/metrics", {{"Accept-Encoding", accept}});
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip") << accept;
+    EXPECT_EQ(res->get_header_value("Vary"), "Accept-Encoding");
+    auto inflated = profile::Gunzip(res->body, 1 << 20);
+    ASSERT_TRUE(inflated.ok()) << accept << ": " << inflated.status();
+    EXPECT_EQ(*inflated, plain);
+  }
+  // Never brotli (httplib's own choice when offered), never gzip;q=0.
+  for (const char* accept : {"", "identity", "br", "gzip;q=0, br", "x-gzip2"}) {
+    auto res = client_->Get("/metrics", {{"Accept-Encoding", accept}});
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_FALSE(res->has_header("Content-Encoding")) << accept;
+    EXPECT_EQ(res->body, plain) << accept;
+  }
+}
+
+TEST(GzipCacheTest, CompressesEachDistinctBodyOnce) {
+  GzipCache cache;
+  auto a = std::make_shared<const std::string>(std::string(10000, 'a'));
+  auto first = cache.Compress(a);
+  EXPECT_EQ(*profile::Gunzip(*first, 1 << 20), *a);
+  // An equal body (another request's copy) gets the same compressed bytes.
+  EXPECT_EQ(cache.Compress(std::make_shared<const std::string>(*a)), first);
+  auto b = std::make_shared<const std::string>(std::string(10000, 'b'));
+  auto second = cache.Compress(b);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(*profile::Gunzip(*second, 1 << 20), *b);
 }
 
 TEST_F(ServerTest, LandingPageAndHealthy) {

@@ -80,25 +80,39 @@ std::shared_ptr<const SlotTable> BuildSlotTable(Config config,
   return table;
 }
 
-std::vector<prometheus::MetricFamily> CollectSeries(const SlotTable& table) {
-  FamilyBuilder health;
-  FamilyBuilder derived;
-  AddBuildInfo(&health);
+void Slot::Publish(ScrapeResult result) {
+  if (result.attempted) {
+    LabelPairs labels = TargetLabels(*target_);
+    labels.emplace_back("profile",
+                        std::string(profile::KindName(schedule_.kind)));
+    FamilyBuilder health;
+    AddScrapeHealth(result.health, labels, &health);
+    result.rendered_health =
+        std::make_shared<const Rendering>(Render(std::move(health).Build()));
+  }
+  result.rendered_series =
+      std::make_shared<const Rendering>(Render(result.series));
+  // Only the text is read from now on; the families are several times its
+  // size.
+  result.series = {};
+  std::atomic_store(&result_, std::make_shared<const ScrapeResult>(
+                                  std::move(result)));
+}
+
+void CollectSeries(const SlotTable& table, ExpositionWriter* out) {
+  FamilyBuilder build_info;
+  AddBuildInfo(&build_info);
+  out->Add(std::move(build_info).Build());
+  std::vector<std::shared_ptr<const ScrapeResult>> results;
+  results.reserve(table.slots.size());
   for (const auto& slot : table.slots) {
-    const std::shared_ptr<const ScrapeResult> result = slot->result();
+    std::shared_ptr<const ScrapeResult> result = slot->result();
     // Like Prometheus's `up`, health exists from the first attempt on.
     if (!result->attempted) continue;
-    LabelPairs labels = TargetLabels(slot->target());
-    labels.emplace_back("profile",
-                        std::string(profile::KindName(slot->schedule().kind)));
-    AddScrapeHealth(result->health, labels, &health);
-    derived.Append(result->series);
+    out->Add(result->rendered_health);
+    results.push_back(std::move(result));
   }
-  std::vector<prometheus::MetricFamily> families = std::move(health).Build();
-  std::vector<prometheus::MetricFamily> series = std::move(derived).Build();
-  families.insert(families.end(), std::make_move_iterator(series.begin()),
-                  std::make_move_iterator(series.end()));
-  return families;
+  for (const auto& result : results) out->Add(result->rendered_series);
 }
 
 }  // namespace exporter

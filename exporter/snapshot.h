@@ -15,6 +15,7 @@
 
 #include "absl/time/time.h"
 #include "exporter/config.h"
+#include "exporter/exposition.h"
 #include "exporter/metrics.h"
 #include "prometheus/metric_family.h"
 #include "profile/window.h"
@@ -28,7 +29,13 @@ struct ScrapeResult {
   // The last failure, for logs and the landing page; empty when up.
   std::string error;
   // The derived series of the last successful scrape; empty when down.
+  // Slot::Publish renders them into `rendered_series` and empties this.
   std::vector<prometheus::MetricFamily> series;
+  // Set by Slot::Publish: this result's health series and derived series
+  // as exposition text (exposition.h), rendered once for all the /metrics
+  // requests to come. Null before the first publish.
+  std::shared_ptr<const Rendering> rendered_health;
+  std::shared_ptr<const Rendering> rendered_series;
   // Cumulative kinds: what the next scrape's window is measured from.
   std::shared_ptr<const profile::FunctionBaseline> baseline;
 };
@@ -46,9 +53,9 @@ class Slot {
   std::shared_ptr<const ScrapeResult> result() const {
     return std::atomic_load(&result_);
   }
-  void Publish(std::shared_ptr<const ScrapeResult> result) {
-    std::atomic_store(&result_, std::move(result));
-  }
+  // Renders `result` (see ScrapeResult::rendered_health) and makes it the
+  // slot's result.
+  void Publish(ScrapeResult result);
 
   // Set while a scrape of this slot is queued or running, so a slow target
   // never has two scrapes of one kind (and never two CPU profiles) at once.
@@ -80,9 +87,9 @@ LabelPairs TargetLabels(const TargetConfig& target);
 std::shared_ptr<const SlotTable> BuildSlotTable(
     Config config, const SlotTable* previous);
 
-// All series for /metrics: each attempted slot's health, then its derived
-// series.
-std::vector<prometheus::MetricFamily> CollectSeries(const SlotTable& table);
+// All slots' series for /metrics: the build info, each attempted slot's
+// health, then the derived series.
+void CollectSeries(const SlotTable& table, ExpositionWriter* out);
 
 }  // namespace exporter
 

@@ -5,7 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "exporter/config.h"
 #include "exporter/metrics.h"
@@ -86,14 +90,15 @@ TEST(BuildSlotTableTest, OneSlotPerTargetAndKindInConfigOrder) {
 TEST(BuildSlotTableTest, UnchangedReloadKeepsTheSameSlots) {
   auto first = BuildSlotTable(TwoTargets(), nullptr);
   // A result published before the reload must survive it.
-  auto result = std::make_shared<ScrapeResult>();
-  result->attempted = true;
-  result->health.errors_total[0] = 7;
+  ScrapeResult result;
+  result.attempted = true;
+  result.health.errors_total[0] = 7;
   first->slots[3]->Publish(result);
+  const ScrapeResult* published = first->slots[3]->result().get();
 
   auto second = BuildSlotTable(TwoTargets(), first.get());
   EXPECT_EQ(Pointers(*second), Pointers(*first));
-  EXPECT_EQ(second->slots[3]->result().get(), result.get());
+  EXPECT_EQ(second->slots[3]->result().get(), published);
   EXPECT_EQ(second->slots[3]->result()->health.errors_total[0], 7u);
 
   // And again, from the second table.
@@ -270,47 +275,86 @@ TEST(BuildSlotTableTest, RemovedTargetsAndKindsAreDropped) {
 
 // --- CollectSeries ---
 
-std::vector<std::string> Names(const std::vector<MetricFamily>& families) {
+// One sample line of the exposition, parsed back. Label values in these
+// tests hold no quotes, commas or escapes.
+struct Sample {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+// The exposition CollectSeries writes: family names in TYPE-line order, and
+// the samples of each.
+struct Exposition {
+  std::string text;
   std::vector<std::string> names;
-  for (const auto& f : families) names.push_back(f.name);
-  return names;
-}
+  std::vector<Sample> samples;
 
-const MetricFamily* Find(const std::vector<MetricFamily>& families,
-                         const std::string& name) {
-  for (const auto& f : families) {
-    if (f.name == name) return &f;
+  std::vector<Sample> Of(const std::string& name) const {
+    std::vector<Sample> of;
+    for (const Sample& s : samples) {
+      if (s.name == name) of.push_back(s);
+    }
+    return of;
   }
-  return nullptr;
+};
+
+Exposition Collect(const SlotTable& table) {
+  ExpositionWriter writer;
+  CollectSeries(table, &writer);
+  Exposition e;
+  e.text = std::move(writer).Finish();
+  for (absl::string_view line : absl::StrSplit(e.text, '\n')) {
+    if (line.empty() || absl::StartsWith(line, "# HELP ")) continue;
+    if (absl::ConsumePrefix(&line, "# TYPE ")) {
+      e.names.emplace_back(line.substr(0, line.find(' ')));
+      continue;
+    }
+    Sample s;
+    const size_t space = line.rfind(' ');
+    EXPECT_TRUE(absl::SimpleAtod(line.substr(space + 1), &s.value)) << line;
+    absl::string_view series = line.substr(0, space);
+    const size_t brace = series.find('{');
+    s.name = std::string(series.substr(0, brace));
+    if (brace != absl::string_view::npos) {
+      series = series.substr(brace + 1, series.size() - brace - 2);
+      for (absl::string_view pair : absl::StrSplit(series, ',')) {
+        const size_t eq = pair.find('=');
+        s.labels.emplace_back(
+            std::string(pair.substr(0, eq)),
+            std::string(pair.substr(eq + 2, pair.size() - eq - 3)));
+      }
+    }
+    e.samples.push_back(std::move(s));
+  }
+  return e;
 }
 
-std::string Label(const prometheus::ClientMetric& m, const std::string& name) {
-  for (const auto& l : m.label) {
-    if (l.name == name) return l.value;
+std::string Label(const Sample& s, const std::string& name) {
+  for (const auto& [label, value] : s.labels) {
+    if (label == name) return value;
   }
   return "<none>";
 }
 
-std::shared_ptr<ScrapeResult> UpGoroutines(const TargetConfig& target,
-                                           int64_t goroutines) {
+ScrapeResult UpGoroutines(const TargetConfig& target, int64_t goroutines) {
   profile::GoroutineReduction r;
   r.goroutines = goroutines;
   r.services = 1;
   FamilyBuilder series;
   AddReduction(profile::Kind::kGoroutine, r, TargetLabels(target), &series);
-  auto result = std::make_shared<ScrapeResult>();
-  result->attempted = true;
-  result->health.up = true;
-  result->health.profile_bytes = 100;
-  result->health.last_success = absl::FromUnixSeconds(1700000000);
-  result->series = std::move(series).Build();
+  ScrapeResult result;
+  result.attempted = true;
+  result.health.up = true;
+  result.health.profile_bytes = 100;
+  result.health.last_success = absl::FromUnixSeconds(1700000000);
+  result.series = std::move(series).Build();
   return result;
 }
 
 TEST(CollectSeriesTest, EmptyTableHasOnlyBuildInfo) {
   auto table = BuildSlotTable(TwoTargets(), nullptr);
-  const auto families = CollectSeries(*table);
-  EXPECT_THAT(Names(families), ElementsAre("pprof_exporter_build_info"));
+  EXPECT_THAT(Collect(*table).names, ElementsAre("pprof_exporter_build_info"));
 }
 
 TEST(CollectSeriesTest, HealthForAttemptedDerivedForUp) {
@@ -326,77 +370,95 @@ TEST(CollectSeriesTest, HealthForAttemptedDerivedForUp) {
   table->slots[1]->Publish(UpGoroutines(table->slots[1]->target(), 48));
   // beta: heap down (never succeeded), goroutine down after a success.
   {
-    auto down = std::make_shared<ScrapeResult>();
-    down->attempted = true;
-    down->error = "connect: refused";
-    down->health.errors_total[static_cast<int>(ScrapeError::kConnect)] = 2;
+    ScrapeResult down;
+    down.attempted = true;
+    down.error = "connect: refused";
+    down.health.errors_total[static_cast<int>(ScrapeError::kConnect)] = 2;
     table->slots[2]->Publish(down);
-    auto was_up = std::make_shared<ScrapeResult>(
-        *UpGoroutines(table->slots[3]->target(), 5));
-    was_up->health.up = false;
-    was_up->series.clear();  // as Scrape leaves a failed result
-    was_up->error = "timeout: x";
+    ScrapeResult was_up = UpGoroutines(table->slots[3]->target(), 5);
+    was_up.health.up = false;
+    was_up.series.clear();  // as Scrape leaves a failed result
+    was_up.error = "timeout: x";
     table->slots[3]->Publish(was_up);
   }
   // gamma: goroutine up, heap never attempted.
   table->slots[5]->Publish(UpGoroutines(table->slots[5]->target(), 7));
 
-  const auto families = CollectSeries(*table);
-  ASSERT_THAT(Names(families),
+  const Exposition e = Collect(*table);
+  ASSERT_THAT(e.names,
               ElementsAre("pprof_exporter_build_info", "pprof_up",
                           "pprof_scrape_duration_seconds",
                           "pprof_scrape_errors_total", "pprof_profile_bytes",
                           "pprof_last_success_timestamp_seconds",
                           "pprof_goroutines", "pprof_services"))
-      << SerializeText(families);
+      << e.text;
 
   // pprof_up: one per attempted slot, in table order, with target labels
   // first and profile last.
-  const MetricFamily* up = Find(families, "pprof_up");
-  ASSERT_EQ(up->metric.size(), 4u);
+  const std::vector<Sample> up = e.Of("pprof_up");
+  ASSERT_EQ(up.size(), 4u) << e.text;
   const std::vector<std::pair<std::string, std::string>> expected_up = {
       {"alpha", "goroutine"}, {"beta", "heap"}, {"beta", "goroutine"},
       {"gamma", "goroutine"}};
   const std::vector<double> up_values = {1, 0, 0, 1};
   for (size_t i = 0; i < 4; ++i) {
-    const auto& m = up->metric[i];
-    ASSERT_EQ(m.label.size(), 4u);
-    EXPECT_EQ(m.label[0].name, "target");
-    EXPECT_EQ(m.label[0].value, expected_up[i].first);
-    EXPECT_EQ(m.label[1].name, "env");
-    EXPECT_EQ(m.label[2].name, "host");
-    EXPECT_EQ(m.label[3].name, "profile");
-    EXPECT_EQ(m.label[3].value, expected_up[i].second);
-    EXPECT_EQ(m.gauge.value, up_values[i]);
+    const Sample& m = up[i];
+    ASSERT_EQ(m.labels.size(), 4u);
+    EXPECT_EQ(m.labels[0].first, "target");
+    EXPECT_EQ(m.labels[0].second, expected_up[i].first);
+    EXPECT_EQ(m.labels[1].first, "env");
+    EXPECT_EQ(m.labels[2].first, "host");
+    EXPECT_EQ(m.labels[3].first, "profile");
+    EXPECT_EQ(m.labels[3].second, expected_up[i].second);
+    EXPECT_EQ(m.value, up_values[i]);
   }
-  EXPECT_EQ(Find(families, "pprof_scrape_errors_total")->metric.size(),
-            4u * kNumScrapeErrors);
+  EXPECT_EQ(e.Of("pprof_scrape_errors_total").size(), 4u * kNumScrapeErrors);
   // Only slots that ever succeeded have bytes and a last success time.
-  const MetricFamily* bytes = Find(families, "pprof_profile_bytes");
-  ASSERT_EQ(bytes->metric.size(), 3u);
-  EXPECT_EQ(Label(bytes->metric[0], "target"), "alpha");
-  EXPECT_EQ(Label(bytes->metric[1], "target"), "beta");
-  EXPECT_EQ(Label(bytes->metric[2], "target"), "gamma");
+  const std::vector<Sample> bytes = e.Of("pprof_profile_bytes");
+  ASSERT_EQ(bytes.size(), 3u);
+  EXPECT_EQ(Label(bytes[0], "target"), "alpha");
+  EXPECT_EQ(Label(bytes[1], "target"), "beta");
+  EXPECT_EQ(Label(bytes[2], "target"), "gamma");
 
   // Derived series: only alpha's and gamma's goroutines, merged into one
   // family; no profile label on them.
-  const MetricFamily* goroutines = Find(families, "pprof_goroutines");
-  ASSERT_EQ(goroutines->metric.size(), 2u);
-  EXPECT_EQ(Label(goroutines->metric[0], "target"), "alpha");
-  EXPECT_EQ(goroutines->metric[0].gauge.value, 48);
-  EXPECT_EQ(Label(goroutines->metric[1], "target"), "gamma");
-  EXPECT_EQ(goroutines->metric[1].gauge.value, 7);
-  EXPECT_EQ(Label(goroutines->metric[0], "profile"), "<none>");
+  const std::vector<Sample> goroutines = e.Of("pprof_goroutines");
+  ASSERT_EQ(goroutines.size(), 2u);
+  EXPECT_EQ(Label(goroutines[0], "target"), "alpha");
+  EXPECT_EQ(goroutines[0].value, 48);
+  EXPECT_EQ(Label(goroutines[1], "target"), "gamma");
+  EXPECT_EQ(goroutines[1].value, 7);
+  EXPECT_EQ(Label(goroutines[0], "profile"), "<none>");
 
   // Nothing at all about never-attempted slots.
-  for (const auto& f : families) {
-    for (const auto& m : f.metric) {
-      const std::string target = Label(m, "target");
-      const std::string kind = Label(m, "profile");
-      EXPECT_FALSE((target == "alpha" || target == "gamma") && kind == "heap")
-          << f.name << " " << target;
-    }
+  for (const Sample& m : e.samples) {
+    const std::string target = Label(m, "target");
+    const std::string kind = Label(m, "profile");
+    EXPECT_FALSE((target == "alpha" || target == "gamma") && kind == "heap")
+        << m.name << " " << target;
   }
+}
+
+// The text served is what serializing all families at once gives: the
+// pre-rendered pieces change nothing but when the work is done.
+TEST(CollectSeriesTest, SameTextAsSerializingEverythingAtOnce) {
+  Config c = TwoTargets();
+  for (auto& t : c.targets) t.profiles = {Schedule(profile::Kind::kGoroutine)};
+  auto table = BuildSlotTable(c, nullptr);
+  FamilyBuilder health, derived;
+  AddBuildInfo(&health);
+  for (int i = 0; i < 2; ++i) {
+    const Slot& slot = *table->slots[i];
+    ScrapeResult result = UpGoroutines(slot.target(), 10 + i);
+    derived.Append(result.series);
+    LabelPairs labels = TargetLabels(slot.target());
+    labels.emplace_back("profile", "goroutine");
+    AddScrapeHealth(result.health, labels, &health);
+    table->slots[i]->Publish(std::move(result));
+  }
+  std::vector<MetricFamily> all = std::move(health).Build();
+  for (MetricFamily& f : std::move(derived).Build()) all.push_back(f);
+  EXPECT_EQ(Collect(*table).text, SerializeText(all));
 }
 
 TEST(CollectSeriesTest, ReadsTheLatestPublishedResult) {
@@ -405,19 +467,15 @@ TEST(CollectSeriesTest, ReadsTheLatestPublishedResult) {
   c.targets[0].profiles = {Schedule(profile::Kind::kGoroutine)};
   auto table = BuildSlotTable(c, nullptr);
   table->slots[0]->Publish(UpGoroutines(table->slots[0]->target(), 1));
-  EXPECT_EQ(Find(CollectSeries(*table), "pprof_goroutines")->metric[0]
-                .gauge.value,
-            1);
+  EXPECT_EQ(Collect(*table).Of("pprof_goroutines").at(0).value, 1);
   table->slots[0]->Publish(UpGoroutines(table->slots[0]->target(), 2));
-  EXPECT_EQ(Find(CollectSeries(*table), "pprof_goroutines")->metric[0]
-                .gauge.value,
-            2);
-  auto failed = std::make_shared<ScrapeResult>(*table->slots[0]->result());
-  failed->health.up = false;
-  failed->series.clear();
+  EXPECT_EQ(Collect(*table).Of("pprof_goroutines").at(0).value, 2);
+  ScrapeResult failed = *table->slots[0]->result();
+  failed.health.up = false;
+  failed.series.clear();
   table->slots[0]->Publish(failed);
-  EXPECT_EQ(Find(CollectSeries(*table), "pprof_goroutines"), nullptr);
-  EXPECT_EQ(Find(CollectSeries(*table), "pprof_up")->metric[0].gauge.value, 0);
+  EXPECT_TRUE(Collect(*table).Of("pprof_goroutines").empty());
+  EXPECT_EQ(Collect(*table).Of("pprof_up").at(0).value, 0);
 }
 
 }  // namespace
