@@ -1,7 +1,8 @@
 // The scheduler runs every slot of the current SlotTable on its own
 // interval, on a bounded pool of worker threads.
-//  - First scrapes are spread over up to 10 s by a hash of target and kind,
-//    so many targets do not all fire at once; later ones keep that phase.
+//  - First scrapes are spread by a hash of target and kind, so many targets
+//    do not all fire at once; later ones keep that phase. CPU profiles are
+//    spread over their whole interval, other kinds over up to 10 s.
 //  - A slot whose previous scrape is still queued or running skips its
 //    turn: never two scrapes of one kind of one target at once, so never
 //    two CPU profiles of one target.
@@ -74,6 +75,9 @@ class Scheduler {
   // time a scrape holds a worker divided by its interval, doubled for
   // headroom, within [kMinWorkers, kMaxWorkers].
   static int WorkersFor(const SlotTable& table);
+
+  // When a new slot's first turn comes, after SetTable: its phase.
+  static absl::Duration FirstDelay(const Slot& slot);
 
  private:
   struct Due {

@@ -620,6 +620,36 @@ TEST(SchedulerTest, WorkersForGrowsWithLoadWithinBounds) {
   EXPECT_GT(Scheduler::WorkersFor(*fast), typical);
 }
 
+// 1000 targets at the defaults: if their CPU profiles all started within
+// the first 10 s, 1000 windows of 10 s would need 1000 workers at once and
+// run in waves behind the 256-worker cap. Spread over the interval, the
+// most that overlap at any moment stays within the pool.
+TEST(SchedulerTest, FirstCpuTurnsSpreadOverTheIntervalWithinThePool) {
+  const auto table = DefaultTable(1000);
+  std::vector<int> cpu_running(60, 0);  // per second of the first interval
+  for (const auto& slot : table->slots) {
+    const absl::Duration delay = Scheduler::FirstDelay(*slot);
+    EXPECT_GE(delay, absl::ZeroDuration());
+    EXPECT_LT(delay, slot->schedule().interval);
+    // The phase is stable for the process (absl::Hash is seeded per process).
+    EXPECT_EQ(delay, Scheduler::FirstDelay(*slot));
+    if (slot->schedule().kind != profile::Kind::kCpu) {
+      EXPECT_LT(delay, absl::Seconds(10));  // snapshots show up soon
+      continue;
+    }
+    // The window (10 s) plus the fetch: seconds [start, start + 11),
+    // wrapping into the next interval.
+    const int start = static_cast<int>(absl::ToInt64Seconds(delay));
+    for (int t = start; t < start + kDefaultCpuSeconds + 1; ++t) {
+      ++cpu_running[t % 60];
+    }
+  }
+  const int peak = *std::max_element(cpu_running.begin(), cpu_running.end());
+  // 1000 x 11 s / 60 s = 183 on average; a uniform hash stays near it.
+  EXPECT_GT(peak, 150);
+  EXPECT_LT(peak, Scheduler::kMaxWorkers - 20);
+}
+
 TEST(SchedulerTest, PoolGrowsOnSetTableAndNeverPastTheCap) {
   std::atomic<int> scrapes{0};
   Scheduler scheduler([&](Slot&) { scrapes.fetch_add(1); });

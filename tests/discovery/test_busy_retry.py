@@ -87,10 +87,11 @@ def refused_then_recovered(demo):
            "the first competing profile")
     ex = h.Exporter("--config.file=" + h.write_file("busy.yml", CONFIG % demo.pprof_url))
     try:
-        # The first CPU scrape comes within 10 s (the start-up spread).
+        # The first CPU scrape comes within one interval: CPU phases are
+        # spread over the whole interval.
         m = ex.wait_metrics(lambda m: busy_count(m) >= 1 or
                             m.get("pprof_up", target="demo", profile="cpu") is not None,
-                            "the exporter's first CPU scrape", timeout=25)
+                            "the exporter's first CPU scrape", timeout=INTERVAL + 15)
         refused_at = time.time()
     finally:
         competitor.stop()
