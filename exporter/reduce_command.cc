@@ -168,6 +168,16 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
     if (!file_kind.ok()) {
       const bool ambiguous =
           absl::IsFailedPrecondition(file_kind.status());
+      // Decode() leaves the samples to the reducer's pass over them; a
+      // malformed one is the file's error whatever its kind, and no --kind
+      // would help.
+      if (ambiguous) {
+        if (auto s = decoded->ForEachSample([](const profile::SampleRef&) {});
+            !s.ok()) {
+          fail(s.message(), 1);
+          continue;
+        }
+      }
       fail(absl::StrCat(file_kind.status().message(),
                         ambiguous ? " (pass --kind=mutex or --kind=block)"
                                   : ""),

@@ -322,8 +322,12 @@ void BM_TopFunctions(benchmark::State& state, const InputSpec& spec) {
   RssMeter rss;
   rss.Start();
   for (auto _ : state) {
-    const profile::FunctionTable table =
-        profile::TabulateFunctions(p, p.default_sample_index);
+    auto tabulated = profile::TabulateFunctions(p, p.default_sample_index);
+    if (!tabulated.ok()) {
+      state.SkipWithError(tabulated.status().ToString().c_str());
+      break;
+    }
+    const profile::FunctionTable& table = *tabulated;
     auto flat = profile::TopByFlat(p, table, 10);
     auto cum = profile::TopByCum(p, table, 10);
     benchmark::DoNotOptimize(flat.data());
@@ -342,10 +346,13 @@ void BM_ReduceCpu(benchmark::State& state, const InputSpec& spec) {
   rss.Start();
   double gc_ratio = 0;
   for (auto _ : state) {
-    const profile::CpuReduction r =
-        profile::ReduceCpu(p, p.default_sample_index, options);
-    gc_ratio = r.gc_ratio;
-    benchmark::DoNotOptimize(r.top_flat.data());
+    auto r = profile::ReduceCpu(p, p.default_sample_index, options);
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    gc_ratio = r->gc_ratio;
+    benchmark::DoNotOptimize(r->top_flat.data());
   }
   rss.Finish(state, input->raw.size());
   state.counters["gc_ratio"] = gc_ratio;
@@ -364,9 +371,13 @@ void BM_DecodeReduceGzipped(benchmark::State& state, const InputSpec& spec) {
       state.SkipWithError(decoded.status().ToString().c_str());
       break;
     }
-    const profile::CpuReduction r =
+    auto r =
         profile::ReduceCpu(*decoded, decoded->default_sample_index, options);
-    benchmark::DoNotOptimize(r.top_flat.data());
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r->top_flat.data());
   }
   rss.Finish(state, input->raw.size());
   state.SetBytesProcessed(state.iterations() * input->raw.size());
@@ -416,8 +427,12 @@ int RssProbe(const std::string& path) {
     std::cerr << "bench: " << path << ": " << decoded.status() << "\n";
     return 1;
   }
-  const profile::CpuReduction r = profile::ReduceCpu(
-      *decoded, decoded->default_sample_index, profile::ReduceOptions{});
+  const auto r = profile::ReduceCpu(*decoded, decoded->default_sample_index,
+                                    profile::ReduceOptions{});
+  if (!r.ok()) {
+    std::cerr << "bench: " << path << ": " << r.status() << "\n";
+    return 1;
+  }
   const double seconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - start)
                              .count();
@@ -425,7 +440,7 @@ int RssProbe(const std::string& path) {
       "%s: %lld bytes, %zu samples, read+decode+reduce %.2f s, gc_ratio "
       "%.4f, peak RSS %.1f MiB\n",
       path.c_str(), static_cast<long long>(file_size), decoded->num_samples(),
-      seconds, r.gc_ratio, MaxRssMiB());
+      seconds, r->gc_ratio, MaxRssMiB());
   return 0;
 }
 

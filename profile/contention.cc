@@ -5,11 +5,13 @@
 
 namespace profile {
 
-ContentionReduction ReduceContention(const Profile& profile, int value_index,
-                                     const ReduceOptions& options,
-                                     const FunctionBaseline* previous) {
+absl::StatusOr<ContentionReduction> ReduceContention(
+    const Profile& profile, int value_index, const ReduceOptions& options,
+    const FunctionBaseline* previous) {
   ContentionReduction out;
-  const FunctionTable table = TabulateFunctions(profile, value_index);
+  auto tabulated = TabulateFunctions(profile, value_index);
+  if (!tabulated.ok()) return tabulated.status();
+  const FunctionTable& table = *tabulated;
   if (auto delay = profile.FindSampleType("delay")) {
     out.delay_seconds =
         InBaseUnits(table.sums[*delay], profile.sample_types[*delay].unit);

@@ -31,8 +31,9 @@ std::vector<bool> GcLocations(const Profile& profile, const RE2& gc_regex) {
 
 }  // namespace
 
-CpuReduction ReduceCpu(const Profile& profile, int value_index,
-                       const ReduceOptions& options) {
+absl::StatusOr<CpuReduction> ReduceCpu(const Profile& profile,
+                                       int value_index,
+                                       const ReduceOptions& options) {
   CpuReduction out;
   out.duration_seconds = static_cast<double>(profile.duration_nanos) / 1e9;
 
@@ -42,15 +43,18 @@ CpuReduction ReduceCpu(const Profile& profile, int value_index,
 
   // One pass over the samples for every figure.
   FunctionTabulator tabulator(profile, value_index);
-  profile.ForEachSample([&](const SampleRef& sample) {
-    tabulator.Add(sample);
-    for (uint32_t loc : sample.locations) {
-      if (location_is_gc[loc]) {
-        out.gc_value += sample.values[cpu_index];
-        return;
-      }
-    }
-  }, Profile::Labels::kSkip);
+  if (auto s = profile.ForEachSample([&](const SampleRef& sample) {
+        tabulator.Add(sample);
+        for (uint32_t loc : sample.locations) {
+          if (location_is_gc[loc]) {
+            out.gc_value += sample.values[cpu_index];
+            return;
+          }
+        }
+      });
+      !s.ok()) {
+    return s;
+  }
   const FunctionTable table = std::move(tabulator).Finish();
 
   const absl::int128 cpu_total = table.sums[cpu_index];

@@ -1,5 +1,6 @@
 #include "profile/decode.h"
 
+#include <deque>
 #include <limits>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "profile/inflate.h"
+#include "profile/profile.pb.h"
 #include "profile/wire.h"
 
 namespace profile {
@@ -45,17 +47,18 @@ class Decoder {
       return Invalid("no sample types (not a profile.proto?)");
     }
     out_.wire_ = bytes_;
+    out_.made_names_ = made_names_;
     out_.strings_ = std::move(in_.strings);
     if (auto s = DecodeHeader(); !s.ok()) return s;
     if (auto s = IndexTables(); !s.ok()) return s;
-    // Free each wire table once read: this is the peak of a profile's
-    // memory, all of it on top of the profile's bytes.
+    // Free each wire table once read: decoding the locations is near the
+    // peak of a profile's memory, all of it on top of the profile's bytes.
     out_.num_functions = in_.functions.size();
     out_.num_mappings = in_.mappings.size();
     in_.functions = {};
+    in_.location_ids = {};
     if (auto s = DecodeLocations(); !s.ok()) return s;
-    in_.locations = {};
-    if (auto s = CheckSamples(); !s.ok()) return s;
+    // Samples are checked as they are visited: see profile.h.
     out_.samples_ = in_.samples;
     return std::move(out_);
   }
@@ -116,7 +119,7 @@ class Decoder {
     }
     if (auto s = mapping_ids_.Build(ids, "mapping"); !s.ok()) return s;
     ids.clear();
-    function_names_.reserve(in_.functions.size());
+    function_name_.reserve(in_.functions.size());
     for (const auto& fn : in_.functions) {
       ids.push_back(fn.id);
       auto name = String(fn.name, "function.name");
@@ -124,12 +127,10 @@ class Decoder {
       for (int64_t index : {fn.system_name, fn.filename}) {
         if (auto s = String(index, "function"); !s.ok()) return s.status();
       }
-      function_names_.push_back(*name);
+      function_name_.push_back(static_cast<uint32_t>(fn.name));
     }
     if (auto s = function_ids_.Build(ids, "function"); !s.ok()) return s;
-    ids.clear();
-    for (const auto& loc : in_.locations) ids.push_back(loc.id);
-    return out_.location_ids_.Build(ids, "location");
+    return out_.location_ids_.Build(in_.location_ids, "location");
   }
 
   // Interns a frame name and returns its FrameId.
@@ -150,11 +151,16 @@ class Decoder {
     if (file.empty()) return Intern("<unknown>");
     const size_t slash = file.rfind('/');
     if (slash != absl::string_view::npos) file.remove_prefix(slash + 1);
-    return Intern(absl::StrCat("[", file, "]"));
+    const std::string name = absl::StrCat("[", file, "]");
+    if (auto it = frame_ids_.find(absl::string_view(name));
+        it != frame_ids_.end()) {
+      return *it;
+    }
+    return Intern(made_names_->emplace_back(name));
   }
 
   absl::Status DecodeLocations() {
-    const size_t n = in_.locations.size();
+    const size_t n = in_.locations.count;
     out_.location_begin.reserve(n + 1);
     out_.location_frames.reserve(in_.num_lines + in_.num_lineless_locations);
     // Every frame name is a function's name or made from a mapping's file
@@ -163,89 +169,49 @@ class Decoder {
     out_.frame_names.reserve(max_names);
     frame_ids_.reserve(max_names);
     out_.pruner_.Reserve(n);
-    wire::LocationFields loc;
-    std::vector<absl::string_view> line_names;
-    for (size_t i = 0; i < n; ++i) {
-      out_.location_begin.push_back(out_.location_frames.size());
-      // ParseProfile read it already, so this cannot fail.
-      (void)wire::ParseLocation(
-          absl::string_view(bytes_->data() + in_.locations[i].offset,
-                            in_.locations[i].size),
-          &loc);
-      if (loc.mapping_id != 0 && mapping_ids_.Find(loc.mapping_id) < 0) {
-        return Invalid(absl::StrCat("location ", loc.id,
-                                    " refers to unknown mapping id ",
-                                    loc.mapping_id));
-      }
-      line_names.clear();
-      for (const uint64_t function_id : loc.function_ids) {
-        const int fn = function_ids_.Find(function_id);
-        if (fn < 0) {
-          return Invalid(absl::StrCat("location ", loc.id,
-                                      " refers to unknown function id ",
-                                      function_id));
-        }
-        line_names.push_back(function_names_[fn]);
-      }
-      // drop_frames may cut the innermost lines off this location.
-      const size_t first_kept = out_.pruner_.AddLocation(line_names);
-      for (size_t l = first_kept; l < line_names.size(); ++l) {
-        out_.location_frames.push_back(line_names[l].empty()
-                                           ? NamelessFrame(loc.mapping_id)
-                                           : Intern(line_names[l]));
-      }
-      if (line_names.empty()) {
-        out_.location_frames.push_back(NamelessFrame(loc.mapping_id));
-      }
-    }
+    absl::Status status;
+    wire::ForEachMessage(*bytes_, in_.locations,
+                         perftools::profiles::Profile::kLocationFieldNumber,
+                         [&](absl::string_view bytes) {
+                           status = DecodeLocation(bytes);
+                           return status.ok();
+                         });
+    if (!status.ok()) return status;
     out_.location_begin.push_back(out_.location_frames.size());
     return absl::OkStatus();
   }
 
-  // Samples stay encoded; check each once so that later visits cannot fail.
-  // Most take the fast path; anything it does not accept is checked
-  // thoroughly, which also words the error.
-  absl::Status CheckSamples() {
-    const size_t num_types = out_.sample_types.size();
-    const size_t num_strings = out_.strings_.size();
-    auto resolve = [this](uint64_t id) {
-      return out_.location_ids_.Find(id);
-    };
-    std::vector<uint32_t> locations;
-    std::vector<int64_t> values;
-    std::vector<int64_t> label_strings;
-    wire::Sample sample;
-    absl::Status status;
-    const char* const readable_end = bytes_->data() + bytes_->size();
-    wire::ForEachSampleMessage(*bytes_, in_.samples, [&](absl::string_view
-                                                             bytes) {
-      if (!status.ok()) return;
-      bool valid = wire::ReadPlainSample(bytes, readable_end, resolve,
-                                         &locations, &values, &label_strings) &&
-                   values.size() == num_types;
-      for (size_t i = 0; valid && i < label_strings.size(); ++i) {
-        valid = static_cast<uint64_t>(label_strings[i]) < num_strings;
-      }
-      if (!valid) status = CheckSample(bytes, &sample);
-    });
-    return status;
-  }
-
-  absl::Status CheckSample(absl::string_view bytes, wire::Sample* sample) {
-    if (auto s = wire::ParseSample(bytes, sample); !s.ok()) return s;
-    if (sample->values.size() != out_.sample_types.size()) {
-      return Invalid(absl::StrCat("sample has ", sample->values.size(),
-                                  " values for ", out_.sample_types.size(),
-                                  " sample types"));
+  // Appends the next location's frames.
+  absl::Status DecodeLocation(absl::string_view bytes) {
+    wire::LocationFields& loc = location_;
+    std::vector<absl::string_view>& line_names = line_names_;
+    out_.location_begin.push_back(out_.location_frames.size());
+    // ParseProfile read it already, so this cannot fail.
+    (void)wire::ParseLocation(bytes, &loc);
+    if (loc.mapping_id != 0 && mapping_ids_.Find(loc.mapping_id) < 0) {
+      return Invalid(absl::StrCat("location ", loc.id,
+                                  " refers to unknown mapping id ",
+                                  loc.mapping_id));
     }
-    for (uint64_t id : sample->location_ids) {
-      if (out_.location_ids_.Find(id) < 0) {
-        return Invalid(
-            absl::StrCat("sample refers to unknown location id ", id));
+    line_names.clear();
+    for (const uint64_t function_id : loc.function_ids) {
+      const int fn = function_ids_.Find(function_id);
+      if (fn < 0) {
+        return Invalid(absl::StrCat("location ", loc.id,
+                                    " refers to unknown function id ",
+                                    function_id));
       }
+      line_names.push_back(out_.strings_[function_name_[fn]]);
     }
-    for (int64_t index : sample->label_strings) {
-      if (auto s = String(index, "label"); !s.ok()) return s.status();
+    // drop_frames may cut the innermost lines off this location.
+    const size_t first_kept = out_.pruner_.AddLocation(line_names);
+    for (size_t l = first_kept; l < line_names.size(); ++l) {
+      out_.location_frames.push_back(line_names[l].empty()
+                                         ? NamelessFrame(loc.mapping_id)
+                                         : Intern(line_names[l]));
+    }
+    if (line_names.empty()) {
+      out_.location_frames.push_back(NamelessFrame(loc.mapping_id));
     }
     return absl::OkStatus();
   }
@@ -255,12 +221,17 @@ class Decoder {
   wire::Profile in_;
   Profile out_;
   IdIndex mapping_ids_, function_ids_;
-  std::vector<absl::string_view> function_names_;  // by function index
+  std::vector<uint32_t> function_name_;  // string index, by function index
+  // DecodeLocation's buffers, reused from one location to the next.
+  wire::LocationFields location_;
+  std::vector<absl::string_view> line_names_;
+  std::shared_ptr<std::deque<std::string>> made_names_ =
+      std::make_shared<std::deque<std::string>>();
   // The FrameIds interned so far, hashed and compared by their names: 4
   // bytes a slot rather than a name and an id.
   struct ByFrameName {
     using is_transparent = void;
-    const std::vector<std::string>* names;
+    const std::vector<absl::string_view>* names;
     absl::string_view Name(uint32_t frame) const { return (*names)[frame]; }
     static absl::string_view Name(absl::string_view name) { return name; }
     template <typename T>

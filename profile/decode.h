@@ -1,6 +1,9 @@
 // Decoding: bytes of a profile.proto (gzipped or raw) into a validated
-// Profile (profile.h). Every id and string index is resolved here, once;
-// anything that does not resolve is an error, as in pprof's own parser.
+// Profile (profile.h). Every id and string index of the tables is resolved
+// here, once; anything that does not resolve is an error, as in pprof's own
+// parser. Samples, the bulk of a profile, are only framed here: each one is
+// checked as Profile::ForEachSample visits it (in the reducer's single pass
+// over them), which reports a malformed sample with the same kind of error.
 // pprof's drop_frames/keep_frames pruning is applied here too, so every
 // reducer sees the stacks `go tool pprof` reports on.
 #ifndef PPROF_EXPORTER_PROFILE_DECODE_H_
@@ -23,9 +26,11 @@ struct DecodeLimits {
 };
 
 // Errors: InvalidArgument for input that is not a valid profile (empty, not
-// gzip and not protobuf, truncated, dangling ids or string indices);
-// ResourceExhausted when a size limit is exceeded. A valid profile with no
-// samples is not an error.
+// gzip and not protobuf, truncated, dangling ids or string indices outside
+// the samples); ResourceExhausted when a size limit is exceeded. A valid
+// profile with no samples is not an error. A malformed sample's contents
+// (its encoding, location ids, number of values, label strings) are
+// ForEachSample's InvalidArgument, and so every reducer's.
 absl::StatusOr<Profile> Decode(absl::string_view bytes,
                                const DecodeLimits& limits = {});
 

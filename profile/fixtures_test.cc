@@ -109,7 +109,7 @@ TEST_P(FixtureTest, TablesAndTotalsMatch) {
   for (const auto& [type, total] : expected_.totals()) {
     auto index = profile_.FindSampleType(type);
     ASSERT_TRUE(index.has_value()) << type;
-    EXPECT_EQ(SumValues(profile_, *index), total) << type;
+    EXPECT_EQ(SumValues(profile_, *index).value(), total) << type;
   }
   EXPECT_EQ(profile_.duration_nanos, expected_.duration_nanos());
   EXPECT_EQ(profile_.period, expected_.period());
@@ -123,7 +123,7 @@ TEST_P(FixtureTest, TablesAndTotalsMatch) {
 TEST_P(FixtureTest, TopFlatMatchesPprof) {
   auto index = profile_.FindSampleType(expected_.top_flat_sample_type());
   ASSERT_TRUE(index.has_value());
-  const FunctionTable table = TabulateFunctions(profile_, *index);
+  const FunctionTable table = TabulateFunctions(profile_, *index).value();
   const auto top = TopByFlat(profile_, table, expected_.top_flat_size());
   ASSERT_EQ(top.size(), expected_.top_flat_size());
   for (int i = 0; i < expected_.top_flat_size(); ++i) {
@@ -160,7 +160,7 @@ TEST_P(FixtureTest, KindFiguresMatch) {
     by_label.services.method = ServiceCounting::Method::kLabel;
     by_label.services.label = expected_.service_label();
     const auto labelled = ReduceGoroutine(
-        profile_, profile_.default_sample_index, by_label);
+        profile_, profile_.default_sample_index, by_label).value();
     ASSERT_EQ(labelled.label_values.size(), expected_.label_values_size());
     for (const auto& [value, count] : labelled.label_values) {
       EXPECT_EQ(count, expected_.label_values().at(value)) << value;
@@ -176,7 +176,7 @@ TEST_P(FixtureTest, KindFiguresMatch) {
     ExpectRatio(*c->delay_seconds, expected_.delay_seconds(), "delay_seconds");
     auto delay = profile_.FindSampleType("delay");
     ASSERT_TRUE(delay.has_value());
-    EXPECT_EQ(SumValues(profile_, *delay), expected_.delay_nanos());
+    EXPECT_EQ(SumValues(profile_, *delay).value(), expected_.delay_nanos());
   } else if (const auto* h = std::get_if<HeapReduction>(&*reduction)) {
     EXPECT_EQ(*h->inuse_bytes, expected_.totals().at("inuse_space"));
     EXPECT_EQ(*h->alloc_bytes, expected_.totals().at("alloc_space"));

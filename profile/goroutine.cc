@@ -15,11 +15,11 @@ using Counts = std::vector<std::pair<std::string, int64_t>>;
 
 // Goroutines per value of the label `key`; a sample counts once per value.
 // Labels are compared by text: a string table may hold duplicates.
-Counts CountByLabel(const Profile& profile, int value_index,
-                    absl::string_view key) {
+absl::StatusOr<Counts> CountByLabel(const Profile& profile, int value_index,
+                                    absl::string_view key) {
   absl::flat_hash_map<absl::string_view, absl::int128> counts;
   std::vector<absl::string_view> values_of_sample;
-  profile.ForEachSample([&](const SampleRef& sample) {
+  auto visited = profile.ForEachSample([&](const SampleRef& sample) {
     values_of_sample.clear();
     for (const Label& label : sample.labels) {
       if (profile.string(label.key) != key) continue;
@@ -32,6 +32,7 @@ Counts CountByLabel(const Profile& profile, int value_index,
       counts[value] += sample.values[value_index];
     }
   });
+  if (!visited.ok()) return visited;
   Counts out;
   for (const auto& [value, count] : counts) {
     out.emplace_back(std::string(value), SaturatedInt64(count));
@@ -41,14 +42,15 @@ Counts CountByLabel(const Profile& profile, int value_index,
 }
 
 // Goroutines whose stack has a frame matching `regex`.
-int64_t CountMatchingStacks(const Profile& profile, int value_index,
-                            const RE2& regex) {
+absl::StatusOr<int64_t> CountMatchingStacks(const Profile& profile,
+                                            int value_index,
+                                            const RE2& regex) {
   std::vector<bool> frame_matches(profile.frame_names.size());
   for (size_t f = 0; f < profile.frame_names.size(); ++f) {
     frame_matches[f] = FullMatch(profile.frame_names[f], regex);
   }
   absl::int128 count = 0;
-  profile.ForEachSample([&](const SampleRef& sample) {
+  auto visited = profile.ForEachSample([&](const SampleRef& sample) {
     for (uint32_t loc : sample.locations) {
       for (uint32_t frame : profile.frames_of_location(loc)) {
         if (frame_matches[frame]) {
@@ -58,17 +60,19 @@ int64_t CountMatchingStacks(const Profile& profile, int value_index,
       }
     }
   });
+  if (!visited.ok()) return visited;
   return SaturatedInt64(count);
 }
 
 // Each sample goes to its first application frame from the leaf, or to
 // its leaf frame when the whole stack is standard library.
-Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
-                                    size_t top) {
+absl::StatusOr<Counts> CountByFirstApplicationFrame(const Profile& profile,
+                                                    int value_index,
+                                                    size_t top) {
   std::vector<int8_t> is_app(profile.frame_names.size(), -1);  // -1: unknown
   std::vector<absl::int128> counts(profile.frame_names.size(), 0);
   std::vector<bool> seen(profile.frame_names.size(), false);
-  profile.ForEachSample([&](const SampleRef& sample) {
+  auto visited = profile.ForEachSample([&](const SampleRef& sample) {
     const int64_t v = sample.values[value_index];
     if (v == 0) return;
     std::optional<uint32_t> leaf, first_app;
@@ -90,10 +94,12 @@ Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
     counts[*group] += v;
     seen[*group] = true;
   });
+  if (!visited.ok()) return visited;
   Counts out;
   for (size_t f = 0; f < counts.size(); ++f) {
     if (seen[f]) {
-      out.emplace_back(profile.frame_names[f], SaturatedInt64(counts[f]));
+      out.emplace_back(std::string(profile.frame_names[f]),
+                       SaturatedInt64(counts[f]));
     }
   }
   const size_t n = std::min(top, out.size());
@@ -108,32 +114,41 @@ Counts CountByFirstApplicationFrame(const Profile& profile, int value_index,
 
 }  // namespace
 
-GoroutineReduction ReduceGoroutine(const Profile& profile, int value_index,
-                                   const ReduceOptions& options) {
+absl::StatusOr<GoroutineReduction> ReduceGoroutine(
+    const Profile& profile, int value_index, const ReduceOptions& options) {
   GoroutineReduction out;
-  out.goroutines = SaturatedInt64(SumValues(profile, value_index));
+  auto goroutines = SumValues(profile, value_index);
+  if (!goroutines.ok()) return goroutines.status();
+  out.goroutines = SaturatedInt64(*goroutines);
   const ServiceCounting& services = options.services;
   switch (services.method) {
     case ServiceCounting::Method::kStatic:
       out.services = services.static_count;
       break;
-    case ServiceCounting::Method::kLabel:
-      out.label_values = CountByLabel(profile, value_index, services.label);
+    case ServiceCounting::Method::kLabel: {
+      auto label_values = CountByLabel(profile, value_index, services.label);
+      if (!label_values.ok()) return label_values.status();
+      out.label_values = *std::move(label_values);
       out.services = static_cast<int64_t>(out.label_values.size());
       break;
+    }
     case ServiceCounting::Method::kRegex:
-      out.services = services.regex
-                         ? CountMatchingStacks(profile, value_index,
-                                               *services.regex)
-                         : 0;
+      if (services.regex) {
+        auto matching =
+            CountMatchingStacks(profile, value_index, *services.regex);
+        if (!matching.ok()) return matching.status();
+        out.services = *matching;
+      }
       break;
   }
   if (out.services > 0) {
     out.goroutines_per_service = static_cast<double>(out.goroutines) /
                                  static_cast<double>(out.services);
   }
-  out.by_function =
+  auto by_function =
       CountByFirstApplicationFrame(profile, value_index, options.top);
+  if (!by_function.ok()) return by_function.status();
+  out.by_function = *std::move(by_function);
   return out;
 }
 

@@ -15,11 +15,15 @@ std::optional<double> Total(const Profile& profile, const FunctionTable& table,
 
 }  // namespace
 
-HeapReduction ReduceHeap(const Profile& profile, int value_index,
-                         const ReduceOptions& options, bool cumulative,
-                         const FunctionBaseline* previous) {
+absl::StatusOr<HeapReduction> ReduceHeap(const Profile& profile,
+                                         int value_index,
+                                         const ReduceOptions& options,
+                                         bool cumulative,
+                                         const FunctionBaseline* previous) {
   HeapReduction out;
-  const FunctionTable table = TabulateFunctions(profile, value_index);
+  auto tabulated = TabulateFunctions(profile, value_index);
+  if (!tabulated.ok()) return tabulated.status();
+  const FunctionTable& table = *tabulated;
   out.inuse_bytes = Total(profile, table, "inuse_space");
   out.inuse_objects = Total(profile, table, "inuse_objects");
   out.alloc_bytes = Total(profile, table, "alloc_space");

@@ -1,6 +1,6 @@
 // The decoded profile: one plain, validated data model that every reducer
 // reads. Decode() (decode.h) builds it once from profile.proto bytes and it
-// never changes afterwards, so reducers need no id lookups and no checks.
+// never changes afterwards, so reducers need no id lookups.
 //
 // Tables are dense arrays, leaf first:
 //   location l -> frames   location_frames[location_begin[l] .. [l+1])
@@ -11,11 +11,15 @@
 //
 // Samples are by far the bulk of a profile, so they are not copied out:
 // ForEachSample() decodes them from the profile's own bytes on each visit,
-// which keeps memory near the size of the uncompressed profile.
+// which keeps memory near the size of the uncompressed profile. For the same
+// reason a sample is checked only as it is visited, in the reducer's one
+// pass over them rather than in a pass of its own: Decode() checks every
+// table but the samples, and a malformed sample is ForEachSample()'s error.
 #ifndef PPROF_EXPORTER_PROFILE_PROFILE_H_
 #define PPROF_EXPORTER_PROFILE_PROFILE_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "profile/id_index.h"
@@ -48,10 +53,10 @@ struct SampleRef {
   absl::Span<const Label> labels;        // string labels; numeric ones dropped
 };
 
-// Where a profile's encoded Sample messages are: all of them lie in
-// [begin, end) of its bytes, a run of whole top-level fields (in practice
-// samples only: Go writes them together).
-struct SampleRegion {
+// Where a profile's encoded messages of one field (samples, locations) are:
+// all of them lie in [begin, end) of its bytes, a run of whole top-level
+// fields (in practice of that field only: Go writes each table together).
+struct MessageRegion {
   size_t count = 0;
   uint32_t begin = 0;
   uint32_t end = 0;
@@ -67,8 +72,9 @@ class Profile {
   int64_t duration_nanos = 0;
   int64_t time_nanos = 0;
 
-  // Distinct frame names; a FrameId indexes this vector.
-  std::vector<std::string> frame_names;
+  // Distinct frame names; a FrameId indexes this vector. They point into
+  // the profile's bytes (or its few made-up names), like string().
+  std::vector<absl::string_view> frame_names;
   // Per location (dense index, profile order): its frames, leaf first.
   std::vector<uint32_t> location_begin;  // size num_locations + 1
   std::vector<uint32_t> location_frames;
@@ -85,11 +91,12 @@ class Profile {
             location_begin[location + 1] - location_begin[location]};
   }
 
-  // Calls `visit` for every sample, in profile order. Labels cost a little
-  // to decode; a caller that ignores them can leave them out.
-  enum class Labels { kInclude, kSkip };
-  void ForEachSample(absl::FunctionRef<void(const SampleRef&)> visit,
-                     Labels labels = Labels::kInclude) const;
+  // Calls `visit` for every sample, in profile order, and checks each one
+  // first: at the first malformed sample it stops and returns why
+  // (InvalidArgument, worded as Decode() words malformed input), having
+  // visited the samples before it.
+  absl::Status ForEachSample(
+      absl::FunctionRef<void(const SampleRef&)> visit) const;
 
   // An entry of the string table (label keys and values index it).
   absl::string_view string(uint32_t index) const { return strings_[index]; }
@@ -102,12 +109,15 @@ class Profile {
  private:
   friend class Decoder;
 
-  // The uncompressed profile.proto bytes; samples and strings point into
-  // them. Shared so that moving a Profile keeps the views valid.
+  // The uncompressed profile.proto bytes; samples, strings and frame names
+  // point into them. Shared so that moving a Profile keeps the views valid.
   std::shared_ptr<const std::string> wire_;
+  // Frame names that are not in the bytes ("[libc.so.6]"); a deque, so
+  // that adding one moves none.
+  std::shared_ptr<const std::deque<std::string>> made_names_;
   std::vector<absl::string_view> strings_;
   // Where in wire_ the encoded Sample messages are.
-  SampleRegion samples_;
+  MessageRegion samples_;
   IdIndex location_ids_;
   FramePruner pruner_;
 };

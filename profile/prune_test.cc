@@ -185,9 +185,10 @@ TEST(DropFrames, FlatGoesToTheNewLeafAfterPruning) {
   auto p = Decode(b.Raw());
   ASSERT_TRUE(p.ok()) << p.status();
   std::vector<uint32_t> locations;
-  p->ForEachSample([&](const SampleRef& sample) {
-    locations.assign(sample.locations.begin(), sample.locations.end());
-  });
+  ASSERT_TRUE(p->ForEachSample([&](const SampleRef& sample) {
+                 locations.assign(sample.locations.begin(),
+                                  sample.locations.end());
+               }).ok());
   ASSERT_EQ(locations.size(), 2u);
   EXPECT_EQ(p->frame_names[p->frames_of_location(locations[0])[0]], "A");
 }

@@ -39,10 +39,13 @@ int64_t SaturatedInt64(absl::int128 value) {
   return static_cast<int64_t>(value);
 }
 
-absl::int128 SumValues(const Profile& profile, int index) {
+absl::StatusOr<absl::int128> SumValues(const Profile& profile, int index) {
   absl::int128 sum = 0;
-  profile.ForEachSample(
-      [&](const SampleRef& sample) { sum += sample.values[index]; });
+  if (auto s = profile.ForEachSample(
+          [&](const SampleRef& sample) { sum += sample.values[index]; });
+      !s.ok()) {
+    return s;
+  }
   return sum;
 }
 

@@ -80,25 +80,30 @@ using Reduction = std::variant<CpuReduction, HeapReduction,
 // that fits no kind fails with InvalidArgument.
 absl::StatusOr<Kind> GuessKind(const Profile& profile);
 
-// Fails when the profile lacks the sample types of `kind`. `previous` is the
+// Fails when the profile lacks the sample types of `kind`, or on a
+// malformed sample (InvalidArgument, as Decode() words it). `previous` is the
 // baseline of the previous profile of the same target and kind, if any.
 absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
                                  const ReduceOptions& options,
                                  const FunctionBaseline* previous = nullptr);
 
 // The per-kind reducers behind Reduce(); `value_index` is the sample type
-// the top lists and ratios use.
-CpuReduction ReduceCpu(const Profile& profile, int value_index,
-                       const ReduceOptions& options);
+// the top lists and ratios use. They fail only on a malformed sample (see
+// Profile::ForEachSample).
+absl::StatusOr<CpuReduction> ReduceCpu(const Profile& profile,
+                                       int value_index,
+                                       const ReduceOptions& options);
 // `cumulative`: compute a baseline and a window (allocs).
-HeapReduction ReduceHeap(const Profile& profile, int value_index,
-                         const ReduceOptions& options, bool cumulative,
-                         const FunctionBaseline* previous);
-GoroutineReduction ReduceGoroutine(const Profile& profile, int value_index,
-                                   const ReduceOptions& options);
-ContentionReduction ReduceContention(const Profile& profile, int value_index,
-                                     const ReduceOptions& options,
-                                     const FunctionBaseline* previous);
+absl::StatusOr<HeapReduction> ReduceHeap(const Profile& profile,
+                                         int value_index,
+                                         const ReduceOptions& options,
+                                         bool cumulative,
+                                         const FunctionBaseline* previous);
+absl::StatusOr<GoroutineReduction> ReduceGoroutine(
+    const Profile& profile, int value_index, const ReduceOptions& options);
+absl::StatusOr<ContentionReduction> ReduceContention(
+    const Profile& profile, int value_index, const ReduceOptions& options,
+    const FunctionBaseline* previous);
 
 // The baseline of a cumulative profile's table, and its window since
 // `previous` when there is one.
@@ -110,8 +115,9 @@ Windowed MakeWindowed(const Profile& profile, const FunctionTable& table,
 // beyond it).
 int64_t SaturatedInt64(absl::int128 value);
 
-// Sum of one sample type over all samples, without overflow.
-absl::int128 SumValues(const Profile& profile, int index);
+// Sum of one sample type over all samples, without overflow; fails on a
+// malformed sample.
+absl::StatusOr<absl::int128> SumValues(const Profile& profile, int index);
 
 // A sum converted to base units (seconds, bytes, count) by its declared
 // unit; empty for a unit we do not know.

@@ -68,7 +68,7 @@ std::map<std::string, FlatCum> ByName(const Profile& p,
                                       const FunctionTable& table) {
   std::map<std::string, FlatCum> out;
   for (const FunctionValue& f : table.functions) {
-    out[p.frame_names[f.frame]] = {f.flat, f.cum};
+    out[std::string(p.frame_names[f.frame])] = {f.flat, f.cum};
   }
   return out;
 }
@@ -89,7 +89,7 @@ TEST(TabulateFunctions, InlinedFramesFlatToInnermostLineCumToEveryLine) {
   const uint64_t inlined = b.Location({"main.inner", "main.outer"});
   b.Sample({inlined, b.Frame("main.main")}, {10});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_EQ(t.total, 10);
   EXPECT_EQ(ByName(p, t),
             (std::map<std::string, FlatCum>{{"main.inner", {10, 10}},
@@ -102,7 +102,7 @@ TEST(TabulateFunctions, FlatGoesOnlyToTheLeafLocationsFirstLine) {
   const uint64_t inlined = b.Location({"main.inl", "main.caller"});
   b.Sample({b.Frame("main.leaf"), inlined, b.Frame("main.main")}, {4});
   const Profile p = MustDecode(b);
-  EXPECT_EQ(ByName(p, TabulateFunctions(p, 0)),
+  EXPECT_EQ(ByName(p, TabulateFunctions(p, 0).value()),
             (std::map<std::string, FlatCum>{{"main.leaf", {4, 4}},
                                             {"main.inl", {0, 4}},
                                             {"main.caller", {0, 4}},
@@ -115,7 +115,7 @@ TEST(TabulateFunctions, RecursionCountsCumOncePerSample) {
   b.Stack({"g", "f", "main"}, {3});
   b.Stack({"f", "f", "f"}, {2});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_EQ(t.total, 10);
   EXPECT_EQ(ByName(p, t), (std::map<std::string, FlatCum>{{"f", {7, 10}},
                                                           {"g", {3, 8}},
@@ -126,7 +126,7 @@ TEST(TabulateFunctions, FunctionInlinedIntoItselfCountsOnce) {
   ProfileBuilder b = WithTypes({{"samples", "count"}});
   b.Sample({b.Location({"f", "f"}), b.Frame("main")}, {7});
   const Profile p = MustDecode(b);
-  EXPECT_EQ(ByName(p, TabulateFunctions(p, 0)),
+  EXPECT_EQ(ByName(p, TabulateFunctions(p, 0).value()),
             (std::map<std::string, FlatCum>{{"f", {7, 7}}, {"main", {0, 7}}}));
 }
 
@@ -138,7 +138,7 @@ TEST(TabulateFunctions, TwoFunctionIdsWithOneNameInALocationCountOnce) {
   b.Sample({b.LocationOfFunctionIds({h2}), b.LocationOfFunctionIds({h1})},
            {2});
   const Profile p = MustDecode(b);
-  EXPECT_EQ(ByName(p, TabulateFunctions(p, 0)),
+  EXPECT_EQ(ByName(p, TabulateFunctions(p, 0).value()),
             (std::map<std::string, FlatCum>{{"h", {5, 5}}, {"main", {0, 3}}}));
 }
 
@@ -148,11 +148,11 @@ TEST(TabulateFunctions, ZeroValueSamplesAreSkippedEverywhere) {
   b.Stack({"c", "b"}, {4, 40});
   b.Stack({"d"}, {0, 50});
   const Profile p = MustDecode(b);
-  const FunctionTable by_samples = TabulateFunctions(p, 0);
+  const FunctionTable by_samples = TabulateFunctions(p, 0).value();
   EXPECT_EQ(by_samples.total, 4);
   EXPECT_EQ(ByName(p, by_samples),
             (std::map<std::string, FlatCum>{{"b", {0, 4}}, {"c", {4, 4}}}));
-  const FunctionTable by_cpu = TabulateFunctions(p, 1);
+  const FunctionTable by_cpu = TabulateFunctions(p, 1).value();
   EXPECT_EQ(by_cpu.total, 90);
   EXPECT_EQ(ByName(p, by_cpu),
             (std::map<std::string, FlatCum>{
@@ -165,7 +165,7 @@ TEST(TabulateFunctions, SampleWithoutLocationsCountsInTheTotalOnly) {
   b.Sample({}, {5});
   b.Stack({"main.f"}, {5});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_EQ(t.total, 10);
   EXPECT_EQ(ByName(p, t),
             (std::map<std::string, FlatCum>{{"main.f", {5, 5}}}));
@@ -180,7 +180,7 @@ TEST(TabulateFunctions, NegativeValuesAddUpAndTotalUsesAbsoluteValues) {
   b.Stack({"b"}, {4});
   b.Stack({"c", "b"}, {-6});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_EQ(t.total, 20);
   EXPECT_EQ(ByName(p, t), (std::map<std::string, FlatCum>{{"a", {-10, -10}},
                                                           {"b", {4, -2}},
@@ -193,7 +193,7 @@ TEST(TopByFlat, OrdersByAbsoluteFlatWithSignedRatios) {
   b.Stack({"b"}, {4});
   b.Stack({"c", "b"}, {-6});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   const auto top = TopByFlat(p, t, 10);
   ASSERT_THAT(Names(top), ElementsAre("a", "c", "b"));
   EXPECT_EQ(top[0].flat, -10);
@@ -213,7 +213,7 @@ TEST(TopByFlat, TiesAreOrderedByNameAscending) {
   }
   b.Stack({"big"}, {6});
   const Profile p = MustDecode(b);
-  EXPECT_THAT(Names(TopByFlat(p, TabulateFunctions(p, 0), 10)),
+  EXPECT_THAT(Names(TopByFlat(p, TabulateFunctions(p, 0).value(), 10)),
               ElementsAre("big", "Z", "a", "b", "c", "y", "\u00b5s"));
 }
 
@@ -224,7 +224,7 @@ TEST(TopByCum, OrdersByCumThenNameAndTruncatesToN) {
   b.Stack({"leaf3", "main"}, {1});
   b.Stack({"other"}, {10});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_EQ(t.total, 20);
   const auto cum = TopByCum(p, t, 5);
   ASSERT_THAT(Names(cum), ElementsAre("main", "other", "mid", "leaf1", "leaf2"));
@@ -242,7 +242,7 @@ TEST(TopByFlat, TruncatesToNAndListsZeroFlatFunctionsLast) {
   b.Stack({"leaf3", "main"}, {1});
   b.Stack({"other"}, {10});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_THAT(Names(TopByFlat(p, t, 100)),
               ElementsAre("other", "leaf1", "leaf2", "leaf3", "main", "mid"));
   EXPECT_THAT(Names(TopByFlat(p, t, 2)), ElementsAre("other", "leaf1"));
@@ -269,7 +269,7 @@ TEST(TabulateFunctions, SumsNearInt64MaxDoNotOverflow) {
   b.Stack({"a", "root"}, {kMax - 1});
   b.Stack({"b", "root"}, {kMax - 1});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   const absl::int128 twice = 2 * I128(kMax - 1);
   EXPECT_EQ(t.total, twice);
   EXPECT_EQ(ByName(p, t),
@@ -280,14 +280,14 @@ TEST(TabulateFunctions, SumsNearInt64MaxDoNotOverflow) {
   ASSERT_THAT(Names(flat), ElementsAre("a", "b", "root"));
   EXPECT_DOUBLE_EQ(flat[0].flat_ratio, 0.5);
   EXPECT_DOUBLE_EQ(flat[2].cum_ratio, 1.0);
-  EXPECT_EQ(SumValues(p, 0), twice);
+  EXPECT_EQ(SumValues(p, 0).value(), twice);
 }
 
 TEST(TabulateFunctions, ManyMaximalValuesOnOneFunctionDoNotOverflow) {
   ProfileBuilder b = WithTypes({{"alloc_space", "bytes"}});
   for (int i = 0; i < 3; ++i) b.Stack({"f"}, {kMax});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_EQ(t.total, 3 * I128(kMax));
   EXPECT_EQ(ByName(p, t), (std::map<std::string, FlatCum>{
                               {"f", {3 * I128(kMax), 3 * I128(kMax)}}}));
@@ -298,14 +298,14 @@ TEST(TabulateFunctions, Int64MinHasAnAbsoluteValue) {
   b.Stack({"pos"}, {kMax});
   b.Stack({"neg"}, {kMin});
   const Profile p = MustDecode(b);
-  const FunctionTable t = TabulateFunctions(p, 0);
+  const FunctionTable t = TabulateFunctions(p, 0).value();
   EXPECT_EQ(t.total, I128(kMax) - I128(kMin));  // 2^64 - 1
   const auto top = TopByFlat(p, t, 10);
   ASSERT_THAT(Names(top), ElementsAre("neg", "pos"));
   EXPECT_EQ(top[0].flat, kMin);
   EXPECT_DOUBLE_EQ(top[0].flat_ratio, -0.5);
   EXPECT_DOUBLE_EQ(top[1].flat_ratio, 0.5);
-  EXPECT_EQ(SumValues(p, 0), -1);
+  EXPECT_EQ(SumValues(p, 0).value(), -1);
 }
 
 TEST(ReduceHeap, TotalsNearInt64MaxDoNotOverflow) {
@@ -914,7 +914,8 @@ TEST(ReduceHeap, MissingSampleTypesLeaveTheirTotalsEmpty) {
   ProfileBuilder b = WithTypes({{"space", "bytes"}});
   b.Stack({"malloc", "main"}, {128});
   const Profile p = MustDecode(b);
-  const HeapReduction h = ReduceHeap(p, 0, {}, /*cumulative=*/false, nullptr);
+  const HeapReduction h =
+      ReduceHeap(p, 0, {}, /*cumulative=*/false, nullptr).value();
   EXPECT_EQ(h.inuse_bytes, std::nullopt);
   EXPECT_EQ(h.inuse_objects, std::nullopt);
   EXPECT_EQ(h.alloc_bytes, std::nullopt);

@@ -1,6 +1,7 @@
 #include "profile/top.h"
 
 #include <algorithm>
+#include <string>
 
 namespace profile {
 namespace {
@@ -25,7 +26,7 @@ std::vector<FunctionShare> Top(const Profile& profile,
   top.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const FunctionValue& f = *order[i];
-    top.push_back({profile.frame_names[f.frame], f.flat, f.cum,
+    top.push_back({std::string(profile.frame_names[f.frame]), f.flat, f.cum,
                    Ratio(f.flat, table.total), Ratio(f.cum, table.total)});
   }
   return top;
@@ -99,11 +100,14 @@ FunctionTable FunctionTabulator::Finish() && {
   return std::move(table_);
 }
 
-FunctionTable TabulateFunctions(const Profile& profile, int sample_index) {
+absl::StatusOr<FunctionTable> TabulateFunctions(const Profile& profile,
+                                                int sample_index) {
   FunctionTabulator tabulator(profile, sample_index);
-  profile.ForEachSample(
-      [&](const SampleRef& sample) { tabulator.Add(sample); },
-      Profile::Labels::kSkip);
+  if (auto s = profile.ForEachSample(
+          [&](const SampleRef& sample) { tabulator.Add(sample); });
+      !s.ok()) {
+    return s;
+  }
   return std::move(tabulator).Finish();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/numeric/int128.h"
+#include "absl/status/statusor.h"
 #include "profile/profile.h"
 
 namespace profile {
@@ -74,8 +75,9 @@ class FunctionTabulator {
   uint32_t stamp_ = 0;
 };
 
-// A FunctionTable in a pass of its own.
-FunctionTable TabulateFunctions(const Profile& profile, int sample_index);
+// A FunctionTable in a pass of its own; fails on a malformed sample.
+absl::StatusOr<FunctionTable> TabulateFunctions(const Profile& profile,
+                                                int sample_index);
 
 // One line of a top list.
 struct FunctionShare {

@@ -32,8 +32,8 @@ Profile Build(const Stacks& stacks, int64_t time_nanos = 0) {
 std::optional<Window> WindowBetween(const Profile& before,
                                     const Profile& after, size_t top = 10) {
   const FunctionBaseline base =
-      BaselineOf(before, TabulateFunctions(before, 1), 1);
-  return Subtract(after, TabulateFunctions(after, 1), 1, base, top);
+      BaselineOf(before, TabulateFunctions(before, 1).value(), 1);
+  return Subtract(after, TabulateFunctions(after, 1).value(), 1, base, top);
 }
 
 TEST(Window, SubtractsFunctionByFunction) {
@@ -112,7 +112,7 @@ TEST(Window, EqualsStackByStackSubtraction) {
     auto window = WindowBetween(Build(before), Build(after), 100);
     ASSERT_TRUE(window.has_value());
     const Profile diff = Build(difference);
-    const FunctionTable expected = TabulateFunctions(diff, 1);
+    const FunctionTable expected = TabulateFunctions(diff, 1).value();
     EXPECT_EQ(window->total, expected.total);
     const auto want = TopByFlat(diff, expected, 100);
     ASSERT_EQ(window->top_flat.size(), want.size()) << "round " << round;

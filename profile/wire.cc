@@ -7,6 +7,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "profile/profile.pb.h"
+#include "profile/sample_reader.h"
 
 namespace profile::wire {
 namespace {
@@ -211,8 +212,7 @@ absl::Status ParseLabel(absl::string_view bytes, Sample* out) {
 
 }  // namespace
 
-absl::Status ParseSample(absl::string_view bytes, Sample* out,
-                         bool with_labels) {
+absl::Status ParseSample(absl::string_view bytes, Sample* out) {
   out->location_ids.clear();
   out->values.clear();
   out->labels.clear();
@@ -228,7 +228,7 @@ absl::Status ParseSample(absl::string_view bytes, Sample* out,
       case pb::Sample::kValueFieldNumber: read = r.Repeated(&out->values); break;
       case pb::Sample::kLabelFieldNumber:
         read = r.Bytes(&label);
-        if (read && with_labels) {
+        if (read) {
           if (auto s = ParseLabel(label, out); !s.ok()) return s;
         }
         break;
@@ -272,8 +272,11 @@ absl::Status ParseLocation(absl::string_view bytes, LocationFields* out) {
   return Finish(r, "Location");
 }
 
-void ForEachSampleMessage(absl::string_view bytes, const SampleRegion& region,
-                          absl::FunctionRef<void(absl::string_view)> visit) {
+void ForEachMessage(absl::string_view bytes, const MessageRegion& region,
+                    int field_number,
+                    absl::FunctionRef<bool(absl::string_view)> visit) {
+  const uint32_t wanted_tag = WireFormatLite::MakeTag(
+      field_number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
   const char* p = bytes.data() + region.begin;
   const char* const end = bytes.data() + region.end;
   while (p < end) {
@@ -281,12 +284,10 @@ void ForEachSampleMessage(absl::string_view bytes, const SampleRegion& region,
     // as it did (tags and lengths are 32-bit).
     uint64_t tag = 0;
     ReadVarint(&p, end, &tag);
-    if (static_cast<uint32_t>(tag) ==
-        WireFormatLite::MakeTag(pb::Profile::kSampleFieldNumber,
-                                WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+    if (static_cast<uint32_t>(tag) == wanted_tag) {
       uint64_t size = 0;
       ReadVarint(&p, end, &size);
-      visit(absl::string_view(p, static_cast<uint32_t>(size)));
+      if (!visit(absl::string_view(p, static_cast<uint32_t>(size)))) return;
       p += static_cast<uint32_t>(size);
       continue;
     }
@@ -316,7 +317,7 @@ void ReserveTables(absl::string_view bytes, size_t max_entries, Profile* out) {
     table.reserve(std::min(counts[field], max_entries));
   };
   reserve(out->mappings, pb::Profile::kMappingFieldNumber);
-  reserve(out->locations, pb::Profile::kLocationFieldNumber);
+  reserve(out->location_ids, pb::Profile::kLocationFieldNumber);
   reserve(out->functions, pb::Profile::kFunctionFieldNumber);
   reserve(out->strings, pb::Profile::kStringTableFieldNumber);
 }
@@ -330,7 +331,7 @@ absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
   while (field_begin = r.position(), r.Next()) {
     const size_t entries = out->sample_types.size() + out->samples.count +
                            out->mappings.size() + out->functions.size() +
-                           out->locations.size() +
+                           out->locations.count +
                            out->num_lines + out->strings.size();
     if (entries > max_entries) {
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -375,10 +376,9 @@ absl::Status ParseProfile(absl::string_view bytes, size_t max_entries,
         read = r.Bytes(&message);
         if (read) {
           if (auto s = ParseLocation(message, &location); !s.ok()) return s;
-          out->locations.push_back(
-              {location.id,
-               static_cast<uint32_t>(message.data() - bytes.data()),
-               static_cast<uint32_t>(message.size())});
+          out->location_ids.push_back(location.id);
+          if (out->locations.count++ == 0) out->locations.begin = field_begin;
+          out->locations.end = static_cast<uint32_t>(r.position());
           out->num_lines += location.function_ids.size();
           if (location.function_ids.empty()) ++out->num_lineless_locations;
         }

@@ -5,9 +5,11 @@
 //
 // Besides what the sanitizers catch (and _GLIBCXX_ASSERTIONS, which the fuzz
 // config turns on, for out-of-range vector indices), it aborts when a decoded
-// Profile breaks the invariants profile.h promises the reducers, or when a
+// Profile breaks the invariants profile.h promises the reducers, when a
 // reduction is impossible (a top list longer than asked for, a share of the
-// total above 1).
+// total above 1), when a profile with a malformed sample reduces, or when
+// the fast sample reader (sample_reader.h) accepts a Sample message and
+// reads it otherwise than ParseSample (wire.h), the definitive reader.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include <cstdlib>
 #include <memory>
 #include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,7 +28,10 @@
 #include "profile/kind.h"
 #include "profile/options.h"
 #include "profile/profile.h"
+#include "profile/profile.pb.h"
 #include "profile/reduce.h"
+#include "profile/sample_reader.h"
+#include "profile/wire.h"
 #include "re2/re2.h"
 
 namespace {
@@ -82,8 +88,9 @@ const AllOptions& Options() {
   return *options;
 }
 
-// What profile.h promises every reducer.
-void CheckModel(const Profile& p) {
+// What profile.h promises every reducer. Returns whether the samples are
+// well-formed.
+bool CheckModel(const Profile& p) {
   const size_t num_types = p.sample_types.size();
   Check(num_types > 0, "a decoded profile without sample types");
   Check(p.default_sample_index >= 0 &&
@@ -101,7 +108,7 @@ void CheckModel(const Profile& p) {
     Check(frame < p.frame_names.size(), "frame id beyond frame_names");
   }
   size_t visited = 0;
-  p.ForEachSample([&](const profile::SampleRef& s) {
+  const absl::Status status = p.ForEachSample([&](const profile::SampleRef& s) {
     ++visited;
     Check(s.values.size() == num_types, "sample values != sample types");
     for (uint32_t loc : s.locations) {
@@ -113,7 +120,60 @@ void CheckModel(const Profile& p) {
       (void)p.string(label.value);
     }
   });
+  if (!status.ok()) {
+    Check(status.code() == absl::StatusCode::kInvalidArgument,
+          "ForEachSample failed with a code other than InvalidArgument");
+    Check(visited < p.num_samples(), "ForEachSample failed after the end");
+    return false;
+  }
   Check(visited == p.num_samples(), "ForEachSample missed samples");
+  return true;
+}
+
+// If the fast reader accepts `message`, ParseSample must read the same.
+// Location ids map to themselves (those beyond int are unknown).
+void CheckSampleReaders(absl::string_view message, const char* readable_end) {
+  std::vector<uint32_t> locations;
+  std::vector<int64_t> values;
+  std::vector<int64_t> label_strings;
+  auto resolve = [](uint64_t id) {
+    return id <= 0x7fffffff ? static_cast<int>(id) : -1;
+  };
+  if (!profile::wire::ReadPlainSample(message, readable_end, resolve,
+                                      &locations, &values, &label_strings)) {
+    return;
+  }
+  profile::wire::Sample sample;
+  Check(profile::wire::ParseSample(message, &sample).ok(),
+        "ReadPlainSample accepted a Sample that ParseSample rejects");
+  Check(std::equal(locations.begin(), locations.end(),
+                   sample.location_ids.begin(), sample.location_ids.end()),
+        "ReadPlainSample and ParseSample read different location ids");
+  Check(values == sample.values,
+        "ReadPlainSample and ParseSample read different values");
+  Check(label_strings == sample.label_strings,
+        "ReadPlainSample and ParseSample read different labels");
+}
+
+// The input as one Sample message (also with bytes readable beyond it,
+// which the fast reader's 8-byte loads use), and every Sample message of
+// the input as an uncompressed profile.
+void CheckSampleReadersOn(absl::string_view bytes) {
+  const char* const end = bytes.data() + bytes.size();
+  CheckSampleReaders(bytes, end);
+  if (bytes.size() > 8) {
+    CheckSampleReaders(bytes.substr(0, bytes.size() - 8), end);
+  }
+  profile::wire::Profile wire;
+  if (!profile::wire::ParseProfile(bytes, size_t{1} << 20, &wire).ok()) {
+    return;
+  }
+  profile::wire::ForEachMessage(
+      bytes, wire.samples, perftools::profiles::Profile::kSampleFieldNumber,
+      [&](absl::string_view message) {
+        CheckSampleReaders(message, end);
+        return true;
+      });
 }
 
 void CheckTop(const std::vector<FunctionShare>& top) {
@@ -167,6 +227,12 @@ absl::StatusOr<Profile> DecodeInChunks(absl::string_view data) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (profile::IsGzip(bytes)) {
+    auto raw = profile::Gunzip(bytes, Limits().max_decompressed_bytes);
+    if (raw.ok()) CheckSampleReadersOn(*raw);
+  } else {
+    CheckSampleReadersOn(bytes);
+  }
   absl::StatusOr<Profile> decoded = profile::Decode(bytes, Limits());
 
   // Both entry points must accept and reject the same inputs the same way.
@@ -190,19 +256,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(p.num_samples() == chunked->num_samples() &&
             p.frame_names == chunked->frame_names,
         "Decode and DecodeChunks decode different profiles");
-  CheckModel(p);
+  const bool samples_ok = CheckModel(p);
 
   (void)profile::GuessKind(p);
   const AllOptions& options = Options();
+  auto check = [&](const absl::StatusOr<profile::Reduction>& r) {
+    if (r.ok()) {
+      Check(samples_ok, "a profile with a malformed sample reduced");
+      CheckReduction(*r);
+    }
+  };
   for (profile::Kind kind : profile::kAllKinds) {
-    absl::StatusOr<profile::Reduction> r = profile::Reduce(kind, p, options.top);
-    if (r.ok()) CheckReduction(*r);
+    check(profile::Reduce(kind, p, options.top));
   }
   // Only the goroutine reducer counts services.
   for (const ReduceOptions* o : {&options.by_label, &options.by_regex}) {
-    absl::StatusOr<profile::Reduction> r =
-        profile::Reduce(profile::Kind::kGoroutine, p, *o);
-    if (r.ok()) CheckReduction(*r);
+    check(profile::Reduce(profile::Kind::kGoroutine, p, *o));
   }
   return 0;
 }

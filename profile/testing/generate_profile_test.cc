@@ -93,7 +93,7 @@ TEST(GenerateProfileTest, LooksLikeTheLargeFixture) {
   size_t labelled = 0, mismatched_cpu = 0;
   int64_t min_count = INT64_MAX, max_count = 0;
   std::set<std::string> services, components;
-  p.ForEachSample([&](const SampleRef& sample) {
+  const absl::Status visited = p.ForEachSample([&](const SampleRef& sample) {
     const auto stack = sample.locations;
     min_depth = std::min(min_depth, stack.size());
     max_depth = std::max(max_depth, stack.size());
@@ -115,6 +115,7 @@ TEST(GenerateProfileTest, LooksLikeTheLargeFixture) {
       if (key == "component") components.insert(value);
     }
   });
+  ASSERT_TRUE(visited.ok()) << visited;
   EXPECT_EQ(mismatched_cpu, 0u) << "cpu must be count x 10 ms";
   EXPECT_GE(min_depth, 3u);
   EXPECT_LE(max_depth, 64u);
@@ -127,7 +128,7 @@ TEST(GenerateProfileTest, LooksLikeTheLargeFixture) {
   EXPECT_EQ(components.size(), 7u);
   EXPECT_GT(labelled, p.num_samples() * 7 / 10);
 
-  const CpuReduction cpu = ReduceCpu(p, p.default_sample_index, {});
+  const CpuReduction cpu = ReduceCpu(p, p.default_sample_index, {}).value();
   EXPECT_GT(cpu.gc_ratio, 0.01);
   EXPECT_LT(cpu.gc_ratio, 0.20);
   ASSERT_TRUE(cpu.sampled_seconds.has_value());

@@ -164,14 +164,27 @@ std::string ProfileBuilder::Gzipped() const { return Gzip(Raw()); }
 // zlib's default level (6), which the checked-in corpus files were made with.
 std::string Gzip(absl::string_view data) { return ::profile::Gzip(data, 6); }
 
+namespace {
+
+// The helpers below are for profiles with valid samples.
+void VisitSamplesOrDie(const Profile& profile,
+                       absl::FunctionRef<void(const SampleRef&)> visit) {
+  if (absl::Status s = profile.ForEachSample(visit); !s.ok()) {
+    std::cerr << "ProfileBuilder: " << s << "\n";
+    std::abort();
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> SampleFrames(const Profile& profile, size_t sample) {
   std::vector<std::string> frames;
   size_t index = 0;
-  profile.ForEachSample([&](const SampleRef& ref) {
+  VisitSamplesOrDie(profile, [&](const SampleRef& ref) {
     if (index++ != sample) return;
     for (uint32_t loc : ref.locations) {
       for (uint32_t frame : profile.frames_of_location(loc)) {
-        frames.push_back(profile.frame_names[frame]);
+        frames.emplace_back(profile.frame_names[frame]);
       }
     }
   });
@@ -180,7 +193,7 @@ std::vector<std::string> SampleFrames(const Profile& profile, size_t sample) {
 
 std::vector<std::vector<int64_t>> SampleValues(const Profile& profile) {
   std::vector<std::vector<int64_t>> values;
-  profile.ForEachSample([&](const SampleRef& ref) {
+  VisitSamplesOrDie(profile, [&](const SampleRef& ref) {
     values.emplace_back(ref.values.begin(), ref.values.end());
   });
   return values;
@@ -189,7 +202,7 @@ std::vector<std::vector<int64_t>> SampleValues(const Profile& profile) {
 std::vector<std::string> SampleLabels(const Profile& profile, size_t sample) {
   std::vector<std::string> labels;
   size_t index = 0;
-  profile.ForEachSample([&](const SampleRef& ref) {
+  VisitSamplesOrDie(profile, [&](const SampleRef& ref) {
     if (index++ != sample) return;
     for (const Label& l : ref.labels) {
       labels.push_back(std::string(profile.string(l.key)) + "=" +
