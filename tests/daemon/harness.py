@@ -225,7 +225,8 @@ class Proc:
             return None
 
     def stop(self, grace=3.0):
-        """SIGTERM, then SIGKILL after `grace` seconds. Idempotent."""
+        """SIGTERM, then SIGKILL after `grace` seconds. Idempotent. Returns
+        the exit code (negative: the signal that ended it)."""
         if self.popen.poll() is None:
             try:
                 self.popen.terminate()
@@ -238,6 +239,7 @@ class Proc:
         with _procs_lock:
             if self in _all_procs:
                 _all_procs.remove(self)
+        return self.popen.returncode
 
     def describe(self, tail=3000):
         def last(text):
@@ -362,7 +364,11 @@ class Exporter:
         return poll(attempt, timeout, what, fatal=(TestFailure,))
 
     def stop(self):
-        self.proc.stop()
+        """SIGTERM; the exporter must then exit 0 by itself. Anything else (a
+        crash, a hang until SIGKILL, or a sanitizer's leak report at exit,
+        which exits non-zero) fails the test."""
+        code = self.proc.stop(grace=10.0)
+        check_eq(code, 0, "exporter exit code after SIGTERM\n%s" % self.proc.describe())
 
 
 def free_port_not_listening():
