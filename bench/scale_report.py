@@ -8,7 +8,8 @@ FAKE_LOG: bench/fakepprof's request log ("start_ms target kind status
 duration_ms" per request). SAMPLES: "time ticks rss_kb threads" every 5 s.
 
 Lateness: the scheduler fires slot s at T0 + phase_s + k x interval with
-phase_s in [0, min(interval, 10 s)), skipping a turn while the slot's last
+phase_s in [0, interval) for CPU profiles and [0, min(interval, 10 s)) for
+the other kinds, skipping a turn while the slot's last
 scrape is still queued or running. The phase is not logged, so it is
 inferred: the largest phase (+1 s slack for T0 vs T_LAUNCH) for which every
 scrape j can be given a turn k_j, strictly increasing, that was due no later
@@ -79,7 +80,7 @@ print(f"   {'kind':9s} {'intv':>5s} {'scrapes':>8s} {'ideal':>7s} {'seen/ideal':
       f"{'gap max':>8s} {'uneven':>7s} {'late p50':>8s} {'late p90':>8s} {'late max':>8s} {'1st max':>8s} {'busy':>5s}")
 for kind in KINDS:
     I = iv[kind]
-    w = min(I, 10)
+    w = I if kind == "cpu" else min(I, 10)  # exporter/scheduler.cc FirstDelay
     seen = 0
     ideal = 0.0
     gaps, late, first = [], [], []
