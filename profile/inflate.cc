@@ -73,6 +73,12 @@ absl::StatusOr<std::string> GunzipChunks(ChunkSource next_chunk,
   absl::string_view input;  // the unread rest of the current chunk
   bool at_end = false;      // the source has no more chunks
   bool member_ended = false;
+  // The buffer is full and zlib, given no room, made no progress: it has
+  // more to write. Until then a full buffer may only lack the 8-byte
+  // trailer, which zlib reads without room; growing first (doubling, with
+  // a copy) would briefly hold three times a profile whose size the
+  // trailer's hint had given exactly.
+  bool needs_room = false;
 
   auto refill = [&]() -> absl::Status {
     while (input.empty() && !at_end) {
@@ -101,9 +107,10 @@ absl::StatusOr<std::string> GunzipChunks(ChunkSource next_chunk,
       inflateReset(&stream);
       member_ended = false;
     }
-    if (produced == out.size()) {
+    if (produced == out.size() && needs_room) {
       if (out.size() > max_output_bytes) return TooLarge(max_output_bytes);
       out.resize(std::min(out.size() * 2, max_output_bytes + 1));
+      needs_room = false;
     }
     const uInt input_chunk =
         static_cast<uInt>(std::min(input.size(), kMaxZlibChunk));
@@ -118,6 +125,7 @@ absl::StatusOr<std::string> GunzipChunks(ChunkSource next_chunk,
     consumed_total += used;
     produced += room - stream.avail_out;
     if (produced > max_output_bytes) return TooLarge(max_output_bytes);
+    needs_room = room == 0 && used == 0 && rc != Z_STREAM_END;
     if (rc == Z_STREAM_END) {
       member_ended = true;
       continue;
