@@ -42,6 +42,12 @@ WORKSPACE = "pprof_exporter"
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _REPO_ROOT = os.path.dirname(os.path.dirname(_HERE))
 
+# The one strict parser of the text format, shared with the CLI's tests.
+sys.path.insert(0, os.path.join(_REPO_ROOT, "tests", "cli"))
+import promtext  # noqa: E402
+
+ParseError = promtext.ParseError
+
 # How long the tests wait for anything that should happen "soon" when the
 # machine is not overloaded. Generous: CI has two cores and runs other tests.
 STARTUP_TIMEOUT = 15.0
@@ -439,73 +445,6 @@ def poll(fn, timeout, what, interval=0.05, fatal=()):
 # ---------------------------------------------------------------------------
 # Prometheus text exposition format (0.0.4)
 
-_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
-
-
-class ParseError(Exception):
-    pass
-
-
-def _parse_value(text, lineno):
-    if text in ("+Inf", "Inf"):
-        return math.inf
-    if text == "-Inf":
-        return -math.inf
-    if text == "NaN":
-        return math.nan
-    if not _NUMBER.fullmatch(text):
-        raise ParseError("line %d: bad value %r" % (lineno, text))
-    return float(text)
-
-
-def _parse_labels(line, pos, lineno):
-    """line[pos] == '{'; returns (dict, position after '}')."""
-    pos += 1
-    labels = {}
-    while True:
-        if pos < len(line) and line[pos] == "}":
-            return labels, pos + 1
-        m = _LABEL.match(line, pos)
-        if not m:
-            raise ParseError("line %d: bad label name at column %d" % (lineno, pos + 1))
-        key = m.group(0)
-        pos = m.end()
-        if line[pos:pos + 2] != '="':
-            raise ParseError("line %d: expected =\" after %s" % (lineno, key))
-        pos += 2
-        value = []
-        while True:
-            if pos >= len(line):
-                raise ParseError("line %d: unterminated value of %s" % (lineno, key))
-            c = line[pos]
-            if c == '"':
-                pos += 1
-                break
-            if c == "\\":
-                esc = line[pos + 1:pos + 2]
-                if esc == "\\":
-                    value.append("\\")
-                elif esc == '"':
-                    value.append('"')
-                elif esc == "n":
-                    value.append("\n")
-                else:
-                    raise ParseError("line %d: invalid escape \\%s in %s" % (lineno, esc, key))
-                pos += 2
-                continue
-            value.append(c)
-            pos += 1
-        if key in labels:
-            raise ParseError("line %d: duplicate label %s" % (lineno, key))
-        labels[key] = "".join(value)
-        if line[pos:pos + 1] == ",":
-            pos += 1
-        elif line[pos:pos + 1] != "}":
-            raise ParseError("line %d: expected , or } after %s" % (lineno, key))
-
 
 class Metrics:
     """Parsed exposition: samples {(name, frozenset(labels.items())): value},
@@ -561,52 +500,17 @@ class Metrics:
 
 
 def parse_metrics(text):
-    """Strictly parses Prometheus text; raises ParseError on anything odd."""
+    """Strictly parses Prometheus text with tests/cli/promtext.py; raises
+    ParseError on anything odd, a series that appears twice included."""
+    exp = promtext.parse(text)
     m = Metrics()
-    if text and not text.endswith("\n"):
-        raise ParseError("output does not end with a newline")
-    for lineno, line in enumerate(text.split("\n")[:-1] if text else [], 1):
-        if line == "":
-            continue
-        if line.startswith("#"):
-            parts = line.split(" ", 3)
-            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
-                family = parts[2]
-                if not _NAME.fullmatch(family):
-                    raise ParseError("line %d: bad family name %r" % (lineno, family))
-                rest = parts[3] if len(parts) > 3 else ""
-                if parts[1] == "TYPE":
-                    if rest not in _TYPES:
-                        raise ParseError("line %d: bad type %r" % (lineno, rest))
-                    if family in m.types:
-                        raise ParseError("line %d: second TYPE for %s" % (lineno, family))
-                    m.types[family] = rest
-                else:
-                    if family in m.help:
-                        raise ParseError("line %d: second HELP for %s" % (lineno, family))
-                    m.help[family] = re.sub(r"\\(.)", lambda e: "\n" if e.group(1) == "n"
-                                            else e.group(1), rest)
-            continue
-        nm = _NAME.match(line)
-        if not nm:
-            raise ParseError("line %d: bad metric name: %r" % (lineno, line))
-        name = nm.group(0)
-        pos = nm.end()
-        labels = {}
-        if line[pos:pos + 1] == "{":
-            labels, pos = _parse_labels(line, pos, lineno)
-        if line[pos:pos + 1] != " ":
-            raise ParseError("line %d: expected a space before the value: %r" % (lineno, line))
-        fields = line[pos + 1:].split(" ")
-        if len(fields) not in (1, 2):
-            raise ParseError("line %d: junk after the value: %r" % (lineno, line))
-        value = _parse_value(fields[0], lineno)
-        if len(fields) == 2 and not re.fullmatch(r"-?\d+", fields[1]):
-            raise ParseError("line %d: bad timestamp %r" % (lineno, fields[1]))
-        key = (name, frozenset(labels.items()))
+    m.types = dict(exp.type)
+    m.help = dict(exp.help)
+    for s in exp.samples:
+        key = (s.name, frozenset(s.labels))
         if key in m.samples:
-            raise ParseError("line %d: duplicate series %s%r" % (lineno, name, labels))
-        m.samples[key] = value
+            raise ParseError("line %d: duplicate series %r" % (s.line, s))
+        m.samples[key] = s.value
         m.order.append(key)
     return m
 
