@@ -30,6 +30,22 @@ std::optional<uint32_t> Profile::FindString(absl::string_view text) const {
 
 absl::Status Profile::ForEachSample(
     absl::FunctionRef<void(const SampleRef&)> visit) const {
+  return ForEachSample(SampleShard(samples_), visit);
+}
+
+std::vector<SampleShard> Profile::SampleShards(size_t max_shards) const {
+  std::vector<SampleShard> shards;
+  for (const MessageRegion& region : wire::SplitRegion(
+           *wire_, samples_, perftools::profiles::Profile::kSampleFieldNumber,
+           max_shards)) {
+    shards.push_back(SampleShard(region));
+  }
+  return shards;
+}
+
+absl::Status Profile::ForEachSample(
+    const SampleShard& shard,
+    absl::FunctionRef<void(const SampleRef&)> visit) const {
   const size_t num_types = sample_types.size();
   const size_t num_strings = strings_.size();
   auto resolve = [this](uint64_t id) { return location_ids_.Find(id); };
@@ -63,7 +79,8 @@ absl::Status Profile::ForEachSample(
   };
   const char* const readable_end = wire_->data() + wire_->size();
   wire::ForEachMessage(
-      *wire_, samples_, perftools::profiles::Profile::kSampleFieldNumber,
+      *wire_, shard.region_,
+      perftools::profiles::Profile::kSampleFieldNumber,
       [&](absl::string_view bytes) {
         if (!wire::ReadPlainSample(bytes, readable_end, resolve, &locations,
                                    &values, &label_strings)) {

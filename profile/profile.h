@@ -15,6 +15,10 @@
 // reason a sample is checked only as it is visited, in the reducer's one
 // pass over them rather than in a pass of its own: Decode() checks every
 // table but the samples, and a malformed sample is ForEachSample()'s error.
+//
+// That pass may be split: SampleShards() cuts the samples into contiguous
+// shards that ForEachSample() visits independently (the Profile is never
+// written after Decode(), so on threads at once too; profile/ starts none).
 #ifndef PPROF_EXPORTER_PROFILE_PROFILE_H_
 #define PPROF_EXPORTER_PROFILE_PROFILE_H_
 
@@ -62,6 +66,17 @@ struct MessageRegion {
   uint32_t end = 0;
 };
 
+// A contiguous run of a profile's samples, from Profile::SampleShards().
+class SampleShard {
+ public:
+  size_t num_samples() const { return region_.count; }
+
+ private:
+  friend class Profile;
+  explicit SampleShard(const MessageRegion& region) : region_(region) {}
+  MessageRegion region_;
+};
+
 class Profile {
  public:
   std::vector<ValueType> sample_types;
@@ -97,6 +112,19 @@ class Profile {
   // visited the samples before it.
   absl::Status ForEachSample(
       absl::FunctionRef<void(const SampleRef&)> visit) const;
+
+  // The samples cut into at most `max_shards` shards of about equal size in
+  // bytes, in profile order (every sample of shard k precedes those of
+  // shard k+1), each of at least one sample unless the profile has none
+  // (then one empty shard). Costs a walk over the samples' field headers.
+  std::vector<SampleShard> SampleShards(size_t max_shards) const;
+  // ForEachSample() over one shard of this profile: the first malformed
+  // sample in profile order is the error of the first shard that fails.
+  absl::Status ForEachSample(
+      const SampleShard& shard,
+      absl::FunctionRef<void(const SampleRef&)> visit) const;
+  // The size of the encoded samples, to judge whether splitting pays.
+  size_t sample_bytes() const { return samples_.end - samples_.begin; }
 
   // An entry of the string table (label keys and values index it).
   absl::string_view string(uint32_t index) const { return strings_[index]; }

@@ -109,13 +109,14 @@ Windowed MakeWindowed(const Profile& profile, const FunctionTable& table,
 
 absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
                                  const ReduceOptions& options,
-                                 const FunctionBaseline* previous) {
+                                 const FunctionBaseline* previous,
+                                 const SampleParallelism& parallelism) {
   const int preferred = profile.default_sample_index;
   bool fits = false;
   switch (kind) {
     case Kind::kCpu:
       fits = HasAny(profile, {"cpu", "samples"});
-      if (fits) return ReduceCpu(profile, preferred, options);
+      if (fits) return ReduceCpu(profile, preferred, options, parallelism);
       break;
     case Kind::kHeap:
     case Kind::kAllocs:

@@ -6,7 +6,9 @@
 #ifndef PPROF_EXPORTER_PROFILE_REDUCE_H_
 #define PPROF_EXPORTER_PROFILE_REDUCE_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "profile/kind.h"
 #include "profile/options.h"
@@ -71,6 +74,18 @@ struct ContentionReduction {  // mutex and block
   Windowed windowed;  // by delay
 };
 
+// How a reducer may split its pass over the samples into shards
+// (Profile::SampleShards) for a caller with threads: profile/ starts none.
+// The reduction is the same however it is split. Only the CPU reducer
+// splits (large profiles are CPU profiles); the others ignore this.
+struct SampleParallelism {
+  // At most this many shards; 1 does not split.
+  size_t max_shards = 1;
+  // Calls task(0) .. task(n - 1), possibly at once on threads of its own,
+  // and returns when all have returned. Empty: one after another.
+  std::function<void(size_t n, absl::FunctionRef<void(size_t)> task)> run;
+};
+
 using Reduction = std::variant<CpuReduction, HeapReduction,
                                GoroutineReduction, ContentionReduction>;
 
@@ -85,14 +100,15 @@ absl::StatusOr<Kind> GuessKind(const Profile& profile);
 // baseline of the previous profile of the same target and kind, if any.
 absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
                                  const ReduceOptions& options,
-                                 const FunctionBaseline* previous = nullptr);
+                                 const FunctionBaseline* previous = nullptr,
+                                 const SampleParallelism& parallelism = {});
 
 // The per-kind reducers behind Reduce(); `value_index` is the sample type
 // the top lists and ratios use. They fail only on a malformed sample (see
 // Profile::ForEachSample).
-absl::StatusOr<CpuReduction> ReduceCpu(const Profile& profile,
-                                       int value_index,
-                                       const ReduceOptions& options);
+absl::StatusOr<CpuReduction> ReduceCpu(
+    const Profile& profile, int value_index, const ReduceOptions& options,
+    const SampleParallelism& parallelism = {});
 // `cumulative`: compute a baseline and a window (allocs).
 absl::StatusOr<HeapReduction> ReduceHeap(const Profile& profile,
                                          int value_index,

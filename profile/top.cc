@@ -40,16 +40,32 @@ double Ratio(absl::int128 value, absl::int128 total) {
 }
 
 FunctionTabulator::FunctionTabulator(const Profile& profile, int sample_index)
+    : FunctionTabulator(profile, sample_index, LocationFrames(profile)) {}
+
+FunctionTabulator::FunctionTabulator(
+    const Profile& profile, int sample_index,
+    std::shared_ptr<const std::vector<uint32_t>> location_frame)
     : profile_(profile),
       sample_index_(sample_index),
-      location_frame_(profile.num_locations(), kNotOneFrame),
+      location_frame_(std::move(location_frame)),
       flat_(profile.frame_names.size()),
       cum_(profile.frame_names.size()) {
   table_.sums.assign(profile.sample_types.size(), 0);
+}
+
+std::shared_ptr<const std::vector<uint32_t>> FunctionTabulator::LocationFrames(
+    const Profile& profile) {
+  auto location_frame = std::make_shared<std::vector<uint32_t>>(
+      profile.num_locations(), kNotOneFrame);
   for (uint32_t loc = 0; loc < profile.num_locations(); ++loc) {
     const auto frames = profile.frames_of_location(loc);
-    if (frames.size() == 1) location_frame_[loc] = frames[0];
+    if (frames.size() == 1) (*location_frame)[loc] = frames[0];
   }
+  return location_frame;
+}
+
+FunctionTabulator FunctionTabulator::ForAnotherShard() const {
+  return FunctionTabulator(profile_, sample_index_, location_frame_);
 }
 
 void FunctionTabulator::Carry(uint32_t frame, int64_t value) {
@@ -74,13 +90,38 @@ void FunctionTabulator::Add(const SampleRef& sample) {
     flat_[frames[0]] += v;
     break;
   }
+  const uint32_t* const location_frame = location_frame_->data();
   for (uint32_t loc : sample.locations) {
-    const uint32_t frame = location_frame_[loc];
+    const uint32_t frame = location_frame[loc];
     if (frame != kNotOneFrame) {
       AddCum(frame, v);
       continue;
     }
     for (uint32_t f : profile_.frames_of_location(loc)) AddCum(f, v);
+  }
+}
+
+void FunctionTabulator::Merge(FunctionTabulator&& other) {
+  table_.total += other.table_.total;
+  for (size_t i = 0; i < table_.sums.size(); ++i) {
+    table_.sums[i] += other.table_.sums[i];
+  }
+  // A frame counted there is counted here too; with a stamp that no later
+  // Add() uses (it increments stamp_ first), and that is not 0.
+  if (stamp_ == 0) stamp_ = 1;
+  if (!other.cum_carry_.empty() && cum_carry_.empty()) {
+    cum_carry_.resize(cum_.size());
+  }
+  for (uint32_t f = 0; f < cum_.size(); ++f) {
+    flat_[f] += other.flat_[f];
+    const CumSum& theirs = other.cum_[f];
+    if (theirs.stamp == 0) continue;
+    CumSum& ours = cum_[f];
+    if (ours.stamp == 0) ours.stamp = stamp_;
+    if (__builtin_add_overflow(ours.cum, theirs.cum, &ours.cum)) {
+      Carry(f, theirs.cum);
+    }
+    if (!other.cum_carry_.empty()) cum_carry_[f] += other.cum_carry_[f];
   }
 }
 

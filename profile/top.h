@@ -11,6 +11,7 @@
 #define PPROF_EXPORTER_PROFILE_TOP_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,14 +36,28 @@ struct FunctionTable {
 
 // Builds a FunctionTable sample by sample, so that a reducer can compute
 // its other figures in the same pass over the samples (each pass decodes
-// every sample again).
+// every sample again). A pass split into shards (Profile::SampleShards) has
+// a tabulator per shard, merged at the end: the table is the same as one
+// tabulator's over all samples, since every sum is exact.
 class FunctionTabulator {
  public:
   FunctionTabulator(const Profile& profile, int sample_index);
+  // A new tabulator for another shard of the same pass, sharing this one's
+  // read-only tables (memory is tight on large profiles).
+  FunctionTabulator ForAnotherShard() const;
   void Add(const SampleRef& sample);
+  // Adds what `other`, a tabulator of the same profile and sample index,
+  // has counted, as if its samples had been added here.
+  void Merge(FunctionTabulator&& other);
   FunctionTable Finish() &&;
 
  private:
+  FunctionTabulator(const Profile& profile, int sample_index,
+                    std::shared_ptr<const std::vector<uint32_t>> location_frame);
+  // The table location_frame_ points to.
+  static std::shared_ptr<const std::vector<uint32_t>> LocationFrames(
+      const Profile& profile);
+
   // Per frame: its cum, and the sample it was last counted for. Together,
   // so that the hot loop touches one cache line per frame. `cum` is 64-bit
   // for speed; the rare overflow carries into cum_carry_.
@@ -53,8 +68,9 @@ class FunctionTabulator {
     // stack.
     uint32_t stamp = 0;
   };
-  // location_frame_[l] for a location with exactly one frame (most of
-  // them); others are looked up in the profile.
+  // (*location_frame_)[l] for a location with exactly one frame (most of
+  // them); others are looked up in the profile. Shared by the tabulators
+  // of one pass.
   static constexpr uint32_t kNotOneFrame = ~uint32_t{0};
 
   void AddCum(uint32_t frame, int64_t value) {
@@ -68,7 +84,7 @@ class FunctionTabulator {
   const Profile& profile_;
   const int sample_index_;
   FunctionTable table_;
-  std::vector<uint32_t> location_frame_;
+  std::shared_ptr<const std::vector<uint32_t>> location_frame_;
   std::vector<absl::int128> flat_;
   std::vector<CumSum> cum_;
   std::vector<absl::int128> cum_carry_;  // empty until a cum overflows

@@ -272,6 +272,32 @@ absl::Status ParseLocation(absl::string_view bytes, LocationFields* out) {
   return Finish(r, "Location");
 }
 
+namespace {
+
+// Reads the top-level field at `*p` and moves past it; returns whether its
+// tag is `wanted_tag`, and then its contents in `*message`. ParseProfile
+// accepted these bytes, so nothing here can fail; read as it did (tags and
+// lengths are 32-bit).
+bool NextField(const char** p, const char* end, uint32_t wanted_tag,
+               absl::string_view* message) {
+  uint64_t tag = 0;
+  ReadVarint(p, end, &tag);
+  if (static_cast<uint32_t>(tag) == wanted_tag) {
+    uint64_t size = 0;
+    ReadVarint(p, end, &size);
+    *message = absl::string_view(*p, static_cast<uint32_t>(size));
+    *p += static_cast<uint32_t>(size);
+    return true;
+  }
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(*p),
+                      static_cast<int>(end - *p));
+  WireFormatLite::SkipField(&in, static_cast<uint32_t>(tag));
+  *p += in.CurrentPosition();
+  return false;
+}
+
+}  // namespace
+
 void ForEachMessage(absl::string_view bytes, const MessageRegion& region,
                     int field_number,
                     absl::FunctionRef<bool(absl::string_view)> visit) {
@@ -279,23 +305,46 @@ void ForEachMessage(absl::string_view bytes, const MessageRegion& region,
       field_number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
   const char* p = bytes.data() + region.begin;
   const char* const end = bytes.data() + region.end;
+  absl::string_view message;
   while (p < end) {
-    // ParseProfile accepted these bytes, so nothing here can fail; read
-    // as it did (tags and lengths are 32-bit).
-    uint64_t tag = 0;
-    ReadVarint(&p, end, &tag);
-    if (static_cast<uint32_t>(tag) == wanted_tag) {
-      uint64_t size = 0;
-      ReadVarint(&p, end, &size);
-      if (!visit(absl::string_view(p, static_cast<uint32_t>(size)))) return;
-      p += static_cast<uint32_t>(size);
-      continue;
-    }
-    CodedInputStream in(reinterpret_cast<const uint8_t*>(p),
-                        static_cast<int>(end - p));
-    WireFormatLite::SkipField(&in, static_cast<uint32_t>(tag));
-    p += in.CurrentPosition();
+    if (NextField(&p, end, wanted_tag, &message) && !visit(message)) return;
   }
+}
+
+std::vector<MessageRegion> SplitRegion(absl::string_view bytes,
+                                       const MessageRegion& region,
+                                       int field_number, size_t max_parts) {
+  const size_t parts = std::max<size_t>(1, std::min(max_parts, region.count));
+  if (parts == 1) return {region};  // no need to walk it
+  const uint32_t wanted_tag = WireFormatLite::MakeTag(
+      field_number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  const uint64_t size = region.end - region.begin;
+  std::vector<MessageRegion> out;
+  out.reserve(parts);
+  MessageRegion part{0, region.begin, region.begin};
+  const char* const base = bytes.data();
+  const char* p = base + region.begin;
+  const char* const end = base + region.end;
+  absl::string_view message;
+  while (p < end) {
+    const uint32_t offset = static_cast<uint32_t>(p - base);
+    // Part k (0-based) ends at the first field boundary at or after
+    // region.begin + size * (k + 1) / parts.
+    if (out.size() + 1 < parts && part.count > 0 &&
+        offset >= region.begin + size * (out.size() + 1) / parts) {
+      part.end = offset;
+      out.push_back(part);
+      part = {0, offset, offset};
+    }
+    if (NextField(&p, end, wanted_tag, &message)) ++part.count;
+  }
+  if (part.count == 0 && !out.empty()) {
+    out.back().end = region.end;  // only other fields after the last cut
+  } else {
+    part.end = region.end;
+    out.push_back(part);
+  }
+  return out;
 }
 
 // Reserves the tables for the entries ParseProfile will read, so that they

@@ -102,6 +102,14 @@ void ForEachMessage(absl::string_view bytes, const MessageRegion& region,
                     int field_number,
                     absl::FunctionRef<bool(absl::string_view)> visit);
 
+// `region` of `bytes` (as for ForEachMessage) cut between fields into at
+// most `max_parts` regions of about equal size, in order, each holding at
+// least one message of field `field_number` (counted in `count`); one empty
+// region when `region` holds none.
+std::vector<MessageRegion> SplitRegion(absl::string_view bytes,
+                                       const MessageRegion& region,
+                                       int field_number, size_t max_parts);
+
 }  // namespace profile::wire
 
 #endif  // PPROF_EXPORTER_PROFILE_WIRE_H_

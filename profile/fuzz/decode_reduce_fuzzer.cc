@@ -9,7 +9,9 @@
 // reduction is impossible (a top list longer than asked for, a share of the
 // total above 1), when a profile with a malformed sample reduces, or when
 // the fast sample reader (sample_reader.h) accepts a Sample message and
-// reads it otherwise than ParseSample (wire.h), the definitive reader.
+// reads it otherwise than ParseSample (wire.h), the definitive reader, or
+// when the CPU reducer's pass split in two shards reduces otherwise than
+// the whole pass.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -203,6 +205,40 @@ void CheckReduction(const profile::Reduction& r) {
   }
 }
 
+bool SameTop(const std::vector<FunctionShare>& a,
+             const std::vector<FunctionShare>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].function != b[i].function || a[i].flat != b[i].flat ||
+        a[i].cum != b[i].cum || a[i].flat_ratio != b[i].flat_ratio ||
+        a[i].cum_ratio != b[i].cum_ratio) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The CPU reducer's pass split in two shards, as `reduce` splits a large
+// profile over threads, must give exactly what the whole pass gives: the
+// same numbers, or the same error.
+void CheckShardedCpu(const Profile& p, const ReduceOptions& options,
+                     const absl::StatusOr<profile::Reduction>& whole) {
+  profile::SampleParallelism two_shards;
+  two_shards.max_shards = 2;
+  const absl::StatusOr<profile::Reduction> split = profile::Reduce(
+      profile::Kind::kCpu, p, options, /*previous=*/nullptr, two_shards);
+  Check(whole.status() == split.status(),
+        "the CPU reducer fails otherwise in two shards");
+  if (!whole.ok()) return;
+  const auto& a = std::get<CpuReduction>(*whole);
+  const auto& b = std::get<CpuReduction>(*split);
+  Check(a.sampled_seconds == b.sampled_seconds &&
+            a.duration_seconds == b.duration_seconds &&
+            a.gc_value == b.gc_value && a.gc_ratio == b.gc_ratio &&
+            SameTop(a.top_flat, b.top_flat) && SameTop(a.top_cum, b.top_cum),
+        "the CPU reducer reduces otherwise in two shards");
+}
+
 // The same bytes read piece by piece, as the CLI reads a file
 // (exporter/reduce_command.cc): the size hint from the gzip trailer,
 // bounded by deflate's maximum ratio.
@@ -267,7 +303,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   };
   for (profile::Kind kind : profile::kAllKinds) {
-    check(profile::Reduce(kind, p, options.top));
+    const absl::StatusOr<profile::Reduction> r =
+        profile::Reduce(kind, p, options.top);
+    check(r);
+    if (kind == profile::Kind::kCpu) CheckShardedCpu(p, options.top, r);
   }
   // Only the goroutine reducer counts services.
   for (const ReduceOptions* o : {&options.by_label, &options.by_regex}) {
