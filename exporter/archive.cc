@@ -36,6 +36,7 @@ bool KeptByte(char c, bool first) {
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
@@ -135,24 +136,31 @@ std::string EncodeTargetName(absl::string_view name) {
   return out;
 }
 
-std::optional<std::string> DecodeTargetName(absl::string_view element) {
-  if (element == "%") return std::string();
+std::optional<std::string> PercentDecode(absl::string_view text) {
   std::string out;
-  for (size_t i = 0; i < element.size(); ++i) {
-    if (element[i] != '%') {
-      out += element[i];
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
       continue;
     }
-    if (i + 2 >= element.size()) return std::nullopt;
-    const int hi = HexValue(element[i + 1]);
-    const int lo = HexValue(element[i + 2]);
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int hi = HexValue(text[i + 1]);
+    const int lo = HexValue(text[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
+  return out;
+}
+
+std::optional<std::string> DecodeTargetName(absl::string_view element) {
+  if (element == "%") return std::string();
+  std::optional<std::string> out = PercentDecode(element);
   // Only the canonical form: "%41" is not how "A" is written, and a '/' or
   // a leading '.' could not have come from the encoder.
-  if (out.empty() || EncodeTargetName(out) != element) return std::nullopt;
+  if (!out || out->empty() || EncodeTargetName(*out) != element) {
+    return std::nullopt;
+  }
   return out;
 }
 

@@ -55,6 +55,10 @@ namespace exporter {
 std::string EncodeTargetName(absl::string_view name);
 // The inverse; nullopt for anything EncodeTargetName does not produce.
 std::optional<std::string> DecodeTargetName(absl::string_view element);
+// %XX (either case of hex) to its byte, every other byte as it is; nullopt
+// for a malformed escape. DecodeTargetName is this plus the check that the
+// element is in EncodeTargetName's canonical form.
+std::optional<std::string> PercentDecode(absl::string_view text);
 
 // "2026-11-27T13:05:44.123Z.pb.gz" for a time in Unix milliseconds, and
 // back; ParseArchiveFileName accepts exactly what the former produces.

@@ -486,8 +486,8 @@ TEST_F(ServePprofTest, ArchiveListAndFiles) {
 
 TEST(EscapePathSegmentTest, RoundTrip) {
   EXPECT_EQ(EscapePathSegment("a/b c%~._-"), "a%2Fb%20c%25~._-");
-  EXPECT_EQ(UnescapePathSegment("a%2Fb%20c%25~._-"), "a/b c%~._-");
-  EXPECT_EQ(UnescapePathSegment("%zz"), std::nullopt);
+  EXPECT_EQ(PercentDecode("a%2Fb%20c%25~._-"), "a/b c%~._-");
+  EXPECT_EQ(PercentDecode("%zz"), std::nullopt);
   EXPECT_EQ(ReservePath("a/b", Kind::kCpu), "/debug/pprof/a%2Fb/cpu");
   EXPECT_EQ(ArchiveListPath("x", Kind::kAllocs),
             "/debug/pprof/x/allocs/archive");

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "exporter/html.h"
 #include "exporter/metrics.h"
 #include "exporter/reserve.h"
 #include "exporter/scrape.h"
@@ -29,22 +30,6 @@ std::string StatusCell(const ScrapeResult& result) {
 }
 
 }  // namespace
-
-std::string HtmlEscape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string RenderLandingPage(const SlotTable& table, absl::Time now,
                               absl::string_view telemetry_path,

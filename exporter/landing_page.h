@@ -19,9 +19,6 @@ std::string RenderLandingPage(const SlotTable& table, absl::Time now,
                               bool reserve_links = false,
                               bool archive_links = false);
 
-// Escapes &, <, >, " and ' for HTML text and attribute values.
-std::string HtmlEscape(absl::string_view text);
-
 }  // namespace exporter
 
 #endif  // PPROF_EXPORTER_EXPORTER_LANDING_PAGE_H_

@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "exporter/config.h"
+#include "exporter/html.h"
 #include "exporter/snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

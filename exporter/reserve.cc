@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "exporter/html.h"
 
 namespace exporter {
 namespace {
@@ -22,21 +23,6 @@ PprofResponse NotFound(absl::string_view why) {
   response.status = 404;
   response.body = Text(absl::StrCat(why, "\n"));
   return response;
-}
-
-std::string Html(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 PprofResponse Profile(std::shared_ptr<const std::string> bytes,
@@ -64,7 +50,7 @@ PprofResponse ArchiveList(const std::string& target, profile::Kind kind,
   }
   const std::string base = ArchiveListPath(target, kind);
   const std::string title =
-      Html(absl::StrCat(target, " ", profile::KindName(kind), " archive"));
+      HtmlEscape(absl::StrCat(target, " ", profile::KindName(kind), " archive"));
   std::string html = absl::StrCat(
       "<!DOCTYPE html><html><head><meta charset=utf-8><title>", title,
       "</title></head><body><h1>", title, "</h1><p>", files.size(),
@@ -128,29 +114,6 @@ std::string EscapePathSegment(absl::string_view segment) {
   return out;
 }
 
-std::optional<std::string> UnescapePathSegment(absl::string_view segment) {
-  auto hex = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < segment.size(); ++i) {
-    if (segment[i] != '%') {
-      out += segment[i];
-      continue;
-    }
-    if (i + 2 >= segment.size()) return std::nullopt;
-    const int hi = hex(segment[i + 1]);
-    const int lo = hex(segment[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 std::string ReservePath(absl::string_view target, profile::Kind kind) {
   return absl::StrCat(kPrefix, EscapePathSegment(target), "/",
                       profile::KindName(kind));
@@ -165,7 +128,7 @@ PprofResponse ServePprof(absl::string_view raw_path,
   if (!absl::ConsumePrefix(&raw_path, kPrefix)) return NotFound("not found");
   const std::vector<absl::string_view> parts = absl::StrSplit(raw_path, '/');
   if (parts.size() < 2 || parts.size() > 4) return NotFound("not found");
-  const std::optional<std::string> target = UnescapePathSegment(parts[0]);
+  const std::optional<std::string> target = PercentDecode(parts[0]);
   const std::optional<profile::Kind> kind = profile::ParseKind(parts[1]);
   if (!target.has_value() || target->empty() || !kind.has_value()) {
     return NotFound("unknown target or profile kind");

@@ -87,8 +87,7 @@ std::string ArchiveListPath(absl::string_view target, profile::Kind kind);
 
 // Percent-encodes everything but RFC 3986's unreserved characters.
 std::string EscapePathSegment(absl::string_view segment);
-// %XX (either case) to bytes; nullopt for a malformed escape.
-std::optional<std::string> UnescapePathSegment(absl::string_view segment);
+// The inverse is PercentDecode (archive.h).
 
 }  // namespace exporter
 
