@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "exporter/config.h"
+#include "exporter/testing/poll.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -32,12 +33,7 @@ constexpr absl::Duration kDeadline = absl::Seconds(20);
 
 bool WaitFor(const std::function<bool()>& done,
              absl::Duration timeout = kDeadline) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > give_up) return done();
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
+  return testing::PollUntil(done, timeout);
 }
 
 std::vector<DiscoveredTarget> ParseOk(const std::string& text,

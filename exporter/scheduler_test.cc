@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "exporter/config.h"
 #include "exporter/snapshot.h"
+#include "exporter/testing/poll.h"
 #include "gtest/gtest.h"
 #include "profile/kind.h"
 
@@ -30,12 +31,7 @@ constexpr absl::Duration kDeadline = absl::Seconds(30);
 // Polls `done` until it holds or `timeout` passes; returns its last value.
 bool WaitFor(const std::function<bool()>& done,
              absl::Duration timeout = kDeadline) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > give_up) return done();
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
+  return testing::PollUntil(done, timeout);
 }
 
 std::shared_ptr<Slot> MakeSlot(const std::string& name, absl::Duration interval,

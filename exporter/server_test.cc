@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "exporter/testing/poll.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "profile/inflate.h"
@@ -86,12 +87,7 @@ TEST(SplitHostPortTest, BadPort) {
 // --- Server ---
 
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > give_up) return done();
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
+  return testing::PollUntil(done, timeout);
 }
 
 // A Server with fake handlers, bound to 127.0.0.1:0, running in a thread.
