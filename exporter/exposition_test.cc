@@ -10,14 +10,20 @@
 namespace exporter {
 namespace {
 
-std::vector<prometheus::MetricFamily> Families(
-    const std::vector<std::pair<std::string, double>>& gauges,
-    const std::string& target) {
-  FamilyBuilder b;
+using Gauges = std::vector<std::pair<std::string, double>>;
+
+void AddGauges(const Gauges& gauges, const std::string& target,
+               FamilyBuilder* b) {
   for (const auto& [name, value] : gauges) {
-    b.Gauge(name, "help of " + name + " with \"quotes\"",
-            {{"target", target}}, value);
+    b->Gauge(name, "help of " + name + " with \"quotes\"",
+             {{"target", target}}, value);
   }
+}
+
+std::vector<prometheus::MetricFamily> Families(const Gauges& gauges,
+                                               const std::string& target) {
+  FamilyBuilder b;
+  AddGauges(gauges, target, &b);
   return std::move(b).Build();
 }
 
@@ -39,9 +45,9 @@ TEST(ExpositionWriterTest, MergesFamiliesInFirstSeenOrder) {
   writer.Add(Families({{"b", 5}}, "z"));
   // The same text as serializing the merged families in one go.
   FamilyBuilder merged;
-  merged.Append(Families({{"b", 1}, {"a", 2}}, "x"));
-  merged.Append(Families({{"c", 3}, {"a", 4}}, "y"));
-  merged.Append(Families({{"b", 5}}, "z"));
+  AddGauges({{"b", 1}, {"a", 2}}, "x", &merged);
+  AddGauges({{"c", 3}, {"a", 4}}, "y", &merged);
+  AddGauges({{"b", 5}}, "z", &merged);
   const std::string text = std::move(writer).Finish();
   EXPECT_EQ(text, SerializeText(std::move(merged).Build()));
   EXPECT_EQ(text.find("# TYPE b gauge"), text.rfind("# TYPE b gauge"));

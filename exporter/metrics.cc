@@ -21,10 +21,12 @@ std::string Help(absl::string_view text) {
   return absl::StrCat(text, kFromLastScrape);
 }
 
-std::string SeriesKey(absl::string_view name, const LabelPairs& labels) {
+std::string SeriesKey(
+    absl::string_view name,
+    const std::vector<prometheus::ClientMetric::Label>& labels) {
   std::string key(name);
-  for (const auto& [label, value] : labels) {
-    absl::StrAppend(&key, "\xff", label, "\xfe", value);
+  for (const auto& label : labels) {
+    absl::StrAppend(&key, "\xff", label.name, "\xfe", label.value);
   }
   return key;
 }
@@ -208,29 +210,14 @@ void FamilyBuilder::Add(absl::string_view name, absl::string_view help,
   } else {
     metric.gauge.value = value;
   }
-  AddMetric(name, help, type, std::move(metric));
-}
-
-void FamilyBuilder::AddMetric(absl::string_view name, absl::string_view help,
-                              MetricType type,
-                              prometheus::ClientMetric metric) {
-  LabelPairs labels;
-  for (const auto& l : metric.label) labels.emplace_back(l.name, l.value);
-  if (!series_.insert(SeriesKey(name, labels)).second) return;
+  // Keyed by the labels as written: two values that differ only in
+  // invalid bytes are one series once coerced.
+  if (!series_.insert(SeriesKey(name, metric.label)).second) return;
   auto [it, inserted] = family_index_.try_emplace(name, families_.size());
   if (inserted) {
     families_.push_back({std::string(name), std::string(help), type, {}});
   }
   families_[it->second].metric.push_back(std::move(metric));
-}
-
-void FamilyBuilder::Append(
-    const std::vector<prometheus::MetricFamily>& families) {
-  for (const auto& family : families) {
-    for (const auto& metric : family.metric) {
-      AddMetric(family.name, family.help, family.type, metric);
-    }
-  }
 }
 
 std::vector<prometheus::MetricFamily> FamilyBuilder::Build() && {

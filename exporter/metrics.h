@@ -33,16 +33,12 @@ class FamilyBuilder {
              const LabelPairs& labels, double value);
   void Counter(absl::string_view name, absl::string_view help,
                const LabelPairs& labels, double value);
-  // Appends already built families (e.g. a snapshot's) series by series.
-  void Append(const std::vector<prometheus::MetricFamily>& families);
   std::vector<prometheus::MetricFamily> Build() &&;
 
  private:
   void Add(absl::string_view name, absl::string_view help,
            prometheus::MetricType type, const LabelPairs& labels,
            double value);
-  void AddMetric(absl::string_view name, absl::string_view help,
-                 prometheus::MetricType type, prometheus::ClientMetric metric);
 
   std::vector<prometheus::MetricFamily> families_;
   absl::flat_hash_map<std::string, size_t> family_index_;

@@ -188,36 +188,6 @@ TEST(AddReductionTest, HeapTotalsFromTheHeapProfileOnly) {
                           "pprof_heap_flat_ratio", "pprof_heap_cum_ratio"));
 }
 
-TEST(FamilyBuilderTest, AppendMergesSeriesBySeries) {
-  FamilyBuilder first;
-  first.Gauge("g", "gh", {{"target", "a"}}, 1);
-  first.Counter("c_total", "ch", {{"target", "a"}}, 2);
-  const auto appended = std::move(first).Build();
-
-  FamilyBuilder b;
-  b.Gauge("other", "oh", {}, 0);
-  b.Gauge("g", "already", {{"target", "a"}}, 9);  // duplicate: stays 9
-  b.Append(appended);
-  b.Append(appended);  // appending twice adds nothing
-  FamilyBuilder later;
-  later.Gauge("g", "gh", {{"target", "b"}}, 3);
-  b.Append(std::move(later).Build());
-  const auto families = std::move(b).Build();
-
-  ASSERT_THAT(Names(families), ElementsAre("other", "g", "c_total"));
-  const MetricFamily& g = families[1];
-  EXPECT_EQ(g.help, "already");
-  ASSERT_EQ(g.metric.size(), 2u);
-  EXPECT_EQ(g.metric[0].gauge.value, 9);
-  EXPECT_EQ(g.metric[1].gauge.value, 3);
-  EXPECT_THAT(Labels(g.metric[1]), ElementsAre(std::pair<std::string, std::string>("target", "b")));
-  const MetricFamily& c = families[2];
-  EXPECT_EQ(c.type, MetricType::Counter);
-  EXPECT_EQ(c.help, "ch");
-  ASSERT_EQ(c.metric.size(), 1u);
-  EXPECT_EQ(c.metric[0].counter.value, 2);
-}
-
 // --- AddReduction ---
 
 const LabelPairs& TargetLabelsForTest() {

@@ -337,12 +337,17 @@ std::string Label(const Sample& s, const std::string& name) {
   return "<none>";
 }
 
-ScrapeResult UpGoroutines(const TargetConfig& target, int64_t goroutines) {
+void AddGoroutines(const TargetConfig& target, int64_t goroutines,
+                   FamilyBuilder* out) {
   profile::GoroutineReduction r;
   r.goroutines = goroutines;
   r.services = 1;
+  AddReduction(profile::Kind::kGoroutine, r, TargetLabels(target), out);
+}
+
+ScrapeResult UpGoroutines(const TargetConfig& target, int64_t goroutines) {
   FamilyBuilder series;
-  AddReduction(profile::Kind::kGoroutine, r, TargetLabels(target), &series);
+  AddGoroutines(target, goroutines, &series);
   ScrapeResult result;
   result.attempted = true;
   result.health.up = true;
@@ -450,7 +455,7 @@ TEST(CollectSeriesTest, SameTextAsSerializingEverythingAtOnce) {
   for (int i = 0; i < 2; ++i) {
     const Slot& slot = *table->slots[i];
     ScrapeResult result = UpGoroutines(slot.target(), 10 + i);
-    derived.Append(result.series);
+    AddGoroutines(slot.target(), 10 + i, &derived);
     LabelPairs labels = TargetLabels(slot.target());
     labels.emplace_back("profile", "goroutine");
     AddScrapeHealth(result.health, labels, &health);
