@@ -18,6 +18,7 @@
 #include "exporter/fetch.h"
 #include "exporter/file_sd.h"
 #include "exporter/flags.h"
+#include "exporter/kinds.h"
 #include "exporter/landing_page.h"
 #include "exporter/log.h"
 #include "exporter/metrics.h"
@@ -121,7 +122,7 @@ void LogOutcome(Slot& slot, const ScrapeResult& before,
     if (!IsProfilerBusy(before)) {
       // Only CPU profiles are retried early (Go refuses nothing else).
       Log(LogLevel::kInfo,
-          slot.schedule().kind == profile::Kind::kCpu
+          SpecOf(slot.schedule().kind).sampled
               ? "profiler busy; retrying"
               : "profiler busy",
           {{"target", target}, {"profile", kind}, {"err", after.error}});
@@ -295,7 +296,7 @@ class Daemon {
     const uint64_t busy_before = ProfilerBusyErrors(*slot.result());
     ScrapeSlot(slot);
     const auto after = slot.result();
-    const bool busy = slot.schedule().kind == profile::Kind::kCpu &&
+    const bool busy = SpecOf(slot.schedule().kind).sampled &&
                       !after->health.up &&
                       ProfilerBusyErrors(*after) > busy_before;
     return busy ? AfterScrape::kRetrySoon : AfterScrape::kDone;

@@ -8,17 +8,22 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
+#include "exporter/kinds.h"
 
 namespace exporter {
 namespace {
 
 constexpr absl::Duration kMaxFirstDelay = absl::Seconds(10);
 
+// How long Go samples before it answers: zero for snapshot kinds.
+absl::Duration SampledWindow(const ProfileSchedule& schedule) {
+  return SpecOf(schedule.kind).sampled ? absl::Seconds(schedule.cpu_seconds)
+                                       : absl::ZeroDuration();
+}
+
 // How long one scrape of this slot holds a worker, roughly.
 absl::Duration BusyTime(const ProfileSchedule& schedule) {
-  return schedule.kind == profile::Kind::kCpu
-             ? absl::Seconds(schedule.cpu_seconds) + absl::Seconds(1)
-             : absl::Seconds(1);
+  return SampledWindow(schedule) + absl::Seconds(1);
 }
 
 }  // namespace
@@ -33,7 +38,7 @@ absl::Duration BusyTime(const ProfileSchedule& schedule) {
 absl::Duration Scheduler::FirstDelay(const Slot& slot) {
   const ProfileSchedule& schedule = slot.schedule();
   const absl::Duration window =
-      schedule.kind == profile::Kind::kCpu
+      SpecOf(schedule.kind).sampled
           ? schedule.interval
           : std::min(schedule.interval, kMaxFirstDelay);
   const size_t hash =
@@ -204,10 +209,7 @@ void Scheduler::ScheduleRetry(const std::shared_ptr<Slot>& slot, int attempt) {
   const absl::Duration low = retry_.first_min * scale;
   const absl::Duration high = std::max(low, retry_.first_max * scale);
   const absl::Time when = now + low + (high - low) * unit(random_);
-  const ProfileSchedule& schedule = slot->schedule();
-  const absl::Duration window = schedule.kind == profile::Kind::kCpu
-                                    ? absl::Seconds(schedule.cpu_seconds)
-                                    : absl::ZeroDuration();
+  const absl::Duration window = SampledWindow(slot->schedule());
   // Too late: the regular turn comes first and starts afresh.
   if (when + window + retry_.margin > next_turn) return;
   retries_.erase(

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/kinds.h"
 #include "profile/reduce.h"
 
 namespace exporter {
@@ -37,10 +38,12 @@ ScrapeResult Failed(ScrapeResult result, ScrapeError error,
 
 std::string ProfileUrl(const TargetConfig& target,
                        const ProfileSchedule& schedule) {
-  if (schedule.kind == profile::Kind::kCpu) {
-    return absl::StrCat(target.url, "profile?seconds=", schedule.cpu_seconds);
+  const KindSpec& spec = SpecOf(schedule.kind);
+  if (spec.sampled) {
+    return absl::StrCat(target.url, spec.path,
+                        "?seconds=", schedule.cpu_seconds);
   }
-  return absl::StrCat(target.url, profile::KindName(schedule.kind));
+  return absl::StrCat(target.url, spec.path);
 }
 
 std::optional<ScrapeResult> Scrape(const TargetConfig& target,
