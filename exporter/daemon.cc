@@ -27,6 +27,7 @@
 #include "exporter/scrape.h"
 #include "exporter/server.h"
 #include "exporter/shard.h"
+#include "exporter/target_table.h"
 #include "exporter/web_config.h"
 
 namespace exporter {
@@ -259,29 +260,20 @@ class Daemon {
   // those of this --shard, the first of each name; the table switches to
   // them, keeping the slots of unchanged targets. Returns their number.
   size_t RebuildTable() {
-    Config config = loaded_;
-    config.targets.clear();
-    absl::flat_hash_set<std::string> names;
-    for (const TargetConfig& target : loaded_.targets) {
-      if (!InShard(target.name, sources_.shard)) continue;
-      names.insert(target.name);
-      config.targets.push_back(target);
-    }
-    FileDiscovery::Targets discovered = discovery_.Current();
-    for (const std::string& error : discovered.errors) {
-      Log(LogLevel::kError, "discovered target rejected", {{"err", error}});
-    }
-    for (size_t i = 0; i < discovered.targets.size(); ++i) {
-      TargetConfig& target = discovered.targets[i];
-      if (!InShard(target.name, sources_.shard)) continue;
-      if (!names.insert(target.name).second) {
+    TargetTable built = BuildTargetTable(loaded_.targets, discovery_.Current(),
+                                         sources_.shard);
+    for (const RejectedTarget& rejected : built.rejected) {
+      if (rejected.target.empty()) {
+        Log(LogLevel::kError, "discovered target rejected",
+            {{"err", rejected.reason}});
+      } else {
         Log(LogLevel::kError,
-            "discovered target rejected: its name is already used",
-            {{"target", target.name}, {"source", discovered.sources[i]}});
-        continue;
+            absl::StrCat("discovered target rejected: ", rejected.reason),
+            {{"target", rejected.target}, {"source", rejected.source}});
       }
-      config.targets.push_back(std::move(target));
     }
+    Config config = loaded_;
+    config.targets = std::move(built.targets);
     const size_t targets = config.targets.size();
     auto previous = table();
     auto table = BuildSlotTable(std::move(config), previous.get());
