@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "exporter/config.h"
 #include "exporter/metrics.h"
-#include "exporter/reserve.h"
+#include "exporter/pprof_mirror.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "profile/kind.h"
@@ -488,7 +488,7 @@ TEST(EscapePathSegmentTest, RoundTrip) {
   EXPECT_EQ(EscapePathSegment("a/b c%~._-"), "a%2Fb%20c%25~._-");
   EXPECT_EQ(PercentDecode("a%2Fb%20c%25~._-"), "a/b c%~._-");
   EXPECT_EQ(PercentDecode("%zz"), std::nullopt);
-  EXPECT_EQ(ReservePath("a/b", Kind::kCpu), "/debug/pprof/a%2Fb/cpu");
+  EXPECT_EQ(MirrorPath("a/b", Kind::kCpu), "/debug/pprof/a%2Fb/cpu");
   EXPECT_EQ(ArchiveListPath("x", Kind::kAllocs),
             "/debug/pprof/x/allocs/archive");
 }

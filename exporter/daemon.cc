@@ -6,23 +6,22 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "exporter/archive.h"
 #include "exporter/config.h"
 #include "exporter/exposition.h"
 #include "exporter/fetch.h"
 #include "exporter/file_sd.h"
 #include "exporter/flags.h"
+#include "exporter/kept_profiles.h"
 #include "exporter/kinds.h"
 #include "exporter/landing_page.h"
 #include "exporter/log.h"
 #include "exporter/metrics.h"
-#include "exporter/reserve.h"
 #include "exporter/scheduler.h"
 #include "exporter/scrape.h"
 #include "exporter/server.h"
@@ -143,9 +142,10 @@ void LogOutcome(Slot& slot, const ScrapeResult& before,
 
 class Daemon {
  public:
-  explicit Daemon(ConfigSources sources, std::string telemetry_path)
+  Daemon(ConfigSources sources, std::string telemetry_path, bool mirror)
       : sources_(std::move(sources)),
         telemetry_path_(std::move(telemetry_path)),
+        kept_(mirror),
         scheduler_([this](Slot& slot) { return ScrapeAndAskRetry(slot); },
                    RetryPolicy{}),
         discovery_([this] { OnDiscoveryChanged(); }) {}
@@ -153,14 +153,14 @@ class Daemon {
   absl::Status Reload() {
     std::lock_guard<std::mutex> lock(reload_mu_);
     auto config = LoadConfig(sources_);
-    last_reload_ok_ = config.ok();
+    status_.last_reload_ok = config.ok();
     if (!config.ok()) {
       Log(LogLevel::kError, "error loading config",
           {{"err", std::string(config.status().message())}});
       return config.status();
     }
-    last_reload_success_ = absl::Now();
-    ApplyArchiveConfig(config->archive);
+    status_.last_reload_success = absl::Now();
+    kept_.Configure(config->archive);
     discovery_.SetConfigs(config->file_sd_configs);  // reads the files now
     loaded_ = *std::move(config);
     const size_t targets = RebuildTable();
@@ -188,34 +188,21 @@ class Daemon {
   std::string Metrics() const {
     auto current = table();
     if (!current) return "";
-    FamilyBuilder families;
+    ExporterStatus status;
     {
       std::lock_guard<std::mutex> lock(reload_mu_);
-      families.Gauge("pprof_exporter_config_last_reload_successful",
-                     "Whether the last configuration reload succeeded", {},
-                     last_reload_ok_ ? 1 : 0);
-      families.Gauge(
-          "pprof_exporter_config_last_reload_success_timestamp_seconds",
-          "Unix time of the last successful configuration reload", {},
-          absl::ToDoubleSeconds(last_reload_success_ - absl::UnixEpoch()));
-      families.Gauge("pprof_exporter_targets",
-                     "Targets this exporter scrapes: static and discovered, "
-                     "after --shard and duplicate names",
-                     {}, static_cast<double>(current->config.targets.size()));
-      families.Gauge("pprof_exporter_discovered_targets",
-                     "Targets listed in file_sd files (a file that failed to "
-                     "read counts with its previous targets), before --shard",
-                     {}, discovery_.discovered_targets());
-      families.Counter("pprof_exporter_sd_refresh_failures_total",
-                       "Reads of file_sd files that failed (unreadable, "
-                       "syntax, invalid content); the file kept its targets",
-                       {}, static_cast<double>(discovery_.refresh_failures()));
+      status = status_;
     }
+    status.targets = current->config.targets.size();
+    status.discovered_targets = discovery_.discovered_targets();
+    status.sd_refresh_failures = discovery_.refresh_failures();
+    FamilyBuilder families;
+    AddExporterStatus(status, &families);
     ExpositionWriter body;
     body.Add(std::move(families).Build());
     CollectSeries(*current, &body);
     FamilyBuilder archive;
-    AddArchiveMetrics(*current, archive);
+    kept_.AddMetrics(SlotKeys(*current), archive);
     body.Add(std::move(archive).Build());
     return std::move(body).Finish();
   }
@@ -223,28 +210,17 @@ class Daemon {
   std::string LandingPage() const {
     auto current = table();
     if (!current) return "";
-    return RenderLandingPage(*current, absl::Now(), telemetry_path_, reserve_,
-                             reserve_ && archive() != nullptr);
+    return RenderLandingPage(*current, absl::Now(), telemetry_path_,
+                             kept_.mirror(),
+                             kept_.mirror() && kept_.archiving());
   }
 
-  // --web.enable-pprof-reserve; call before the first Reload().
-  void EnablePprofReserve() { reserve_ = true; }
-
-  // The /debug/pprof/... handler for the server; empty when re-serving is
-  // off, so those paths are 404.
+  // The /debug/pprof/... handler for the server; empty when the pprof
+  // mirror is off, so those paths are 404.
   std::function<PprofResponse(const std::string&)> PprofHandler() {
-    if (!reserve_) return nullptr;
+    if (!kept_.mirror()) return nullptr;
     return [this](const std::string& raw_path) {
-      auto current = table();
-      auto archive = this->archive();
-      PprofSources sources;
-      sources.configured = [&current](const std::string& target,
-                                      profile::Kind kind) {
-        return current != nullptr && InTable(*current, target, kind);
-      };
-      sources.latest = &latest_;
-      sources.archive = archive.get();
-      return ServePprof(raw_path, sources);
+      return kept_.Serve(raw_path, IsConfigured(table()));
     };
   }
 
@@ -256,9 +232,9 @@ class Daemon {
   }
 
  private:
-  // Under reload_mu_: the static targets of loaded_ and the discovered ones,
-  // those of this --shard, the first of each name; the table switches to
-  // them, keeping the slots of unchanged targets. Returns their number.
+  // Under reload_mu_: the table switches to the targets of loaded_ and the
+  // discovery files (target_table.h), keeping the slots of unchanged
+  // targets. Returns their number.
   size_t RebuildTable() {
     TargetTable built = BuildTargetTable(loaded_.targets, discovery_.Current(),
                                          sources_.shard);
@@ -296,113 +272,70 @@ class Daemon {
 
   void ScrapeSlot(Slot& slot) {
     const auto before = slot.result();
-    std::string raw;  // the profile as fetched, if archived or re-served
+    std::string raw;  // the profile as fetched, if kept
     auto after = Scrape(slot.target(), slot.schedule(), *before, fetcher_,
                         profile::DecodeLimits{},
-                        reserve_ || archive() != nullptr ? &raw : nullptr);
+                        kept_.wanted() ? &raw : nullptr);
     if (!after) return;  // cancelled by shutdown
     LogOutcome(slot, *before, *after);
-    if (!raw.empty()) KeepProfile(slot, after->finished, std::move(raw));
+    if (!raw.empty()) {
+      auto current = table();
+      kept_.Keep(slot.target().name, slot.schedule().kind, after->finished,
+                 std::move(raw), current ? current->slots.size() : 0,
+                 IsConfigured(current));
+    }
     slot.Publish(*std::move(after));
   }
 
-  static bool InTable(const SlotTable& table, const std::string& target,
-                      profile::Kind kind) {
-    for (const auto& slot : table.slots) {
-      if (slot->schedule().kind == kind && slot->target().name == target) {
-        return true;
+  static KeptProfiles::IsConfigured IsConfigured(
+      std::shared_ptr<const SlotTable> table) {
+    return [table = std::move(table)](const std::string& target,
+                                      profile::Kind kind) {
+      if (table == nullptr) return false;
+      for (const auto& slot : table->slots) {
+        if (slot->schedule().kind == kind && slot->target().name == target) {
+          return true;
+        }
       }
-    }
-    return false;
+      return false;
+    };
   }
 
-  std::shared_ptr<Archive> archive() const {
-    return std::atomic_load(&archive_);
-  }
-
-  // Under reload_mu_: opens, re-limits or closes the archive.
-  void ApplyArchiveConfig(const std::optional<ArchiveConfig>& config) {
-    auto current = archive();
-    if (!config.has_value()) {
-      if (current != nullptr) {
-        Log(LogLevel::kInfo, "profile archive disabled",
-            {{"dir", current->dir()}});
-      }
-      std::atomic_store(&archive_, std::shared_ptr<Archive>());
-      archive_dir_.clear();
-      return;
-    }
-    const ArchiveLimits limits{config->max_age, config->max_bytes};
-    if (current != nullptr && archive_dir_ == config->dir) {
-      current->SetLimits(limits);
-      return;
-    }
-    Archive::Options options;
-    options.dir = config->dir;
-    options.limits = limits;
-    std::atomic_store(&archive_,
-                      std::make_shared<Archive>(std::move(options)));
-    archive_dir_ = config->dir;
-  }
-
-  // A fetched profile: into the archive and/or the re-serve store. Archive
-  // failures are counted and logged there; the scrape still succeeded.
-  void KeepProfile(const Slot& slot, absl::Time fetched, std::string bytes) {
-    const std::string& target = slot.target().name;
-    const profile::Kind kind = slot.schedule().kind;
-    if (auto archive = this->archive()) {
-      (void)archive->Store(target, kind, fetched, bytes);
-    }
-    if (!reserve_) return;
-    latest_.Put(target, kind,
-                std::make_shared<const RawProfile>(
-                    RawProfile{std::move(bytes), fetched}));
-    // More entries than slots: some target was removed; forget it.
-    auto current = table();
-    if (current != nullptr && latest_.size() > current->slots.size()) {
-      latest_.Retain([&current](const std::string& t, profile::Kind k) {
-        return InTable(*current, t, k);
-      });
-    }
-  }
-
-  void AddArchiveMetrics(const SlotTable& table,
-                         FamilyBuilder& families) const {
-    auto archive = this->archive();
-    if (archive == nullptr) return;
-    std::vector<std::pair<std::string, profile::Kind>> slots;
+  static std::vector<std::pair<std::string, profile::Kind>> SlotKeys(
+      const SlotTable& table) {
+    std::vector<std::pair<std::string, profile::Kind>> keys;
     for (const auto& slot : table.slots) {
-      slots.emplace_back(slot->target().name, slot->schedule().kind);
+      keys.emplace_back(slot->target().name, slot->schedule().kind);
     }
-    AddArchiveStats(archive->Stats(slots), &families);
+    return keys;
   }
 
   const ConfigSources sources_;
   const std::string telemetry_path_;
   Fetcher fetcher_{kVersion};
-  mutable std::mutex reload_mu_;  // guards the next two
-  bool last_reload_ok_ = false;
-  absl::Time last_reload_success_ = absl::UnixEpoch();
-  std::shared_ptr<const SlotTable> table_;
-  bool reserve_ = false;  // set before the first Reload(), then constant
-  std::string archive_dir_;           // guarded by reload_mu_
-  std::shared_ptr<Archive> archive_;  // atomic_load/store; null: none
-  LatestProfiles latest_;             // filled only when reserve_
-  Config loaded_;  // the config file and flags as last loaded; reload_mu_
+  mutable std::mutex reload_mu_;  // guards status_ and loaded_
+  ExporterStatus status_;         // the reload fields only
+  Config loaded_;  // the config file and flags as last loaded
+  std::shared_ptr<const SlotTable> table_;  // atomic_load/store
+  KeptProfiles kept_;
   Scheduler scheduler_;  // its workers use the members above
   // Last, stopped first: its thread rebuilds the table.
   FileDiscovery discovery_;
 };
 
-}  // namespace
+// The command line of the daemon, checked.
+struct DaemonFlags {
+  ConfigSources sources;
+  std::string listen_address = kDefaultListenAddress;
+  std::string telemetry_path = "/metrics";
+  std::optional<std::string> web_config_file;
+  bool mirror = false;  // --web.enable-pprof-reserve
+};
 
-int RunDaemon(const std::vector<std::string>& args) {
-  // Profiles arrive in buffers of up to 64 MiB on many threads. glibc's
-  // default raises its mmap threshold after such a buffer is freed and then
-  // keeps the next ones in per-thread arenas, so the RSS of a daemon with a
-  // target that sends oversized bodies climbed by hundreds of MiB. A fixed
-  // threshold returns every large buffer to the kernel when it is freed.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+// Fills `out` from `args`, or returns the exit code for a usage error (2),
+// --help or --version (0), having printed what to print.
+std::optional<int> ParseDaemonFlags(const std::vector<std::string>& args,
+                                    DaemonFlags* out) {
   auto flags = ParseFlags(args, {{"config.file"},
                                  {"target", true, true},
                                  {"web.listen-address"},
@@ -414,11 +347,11 @@ int RunDaemon(const std::vector<std::string>& args) {
                                  {"version", false},
                                  {"help", false},
                                  {"h", false}});
-  if (!flags.ok()) {
-    std::cerr << "pprof_exporter: " << flags.status().message() << "\n"
-              << kUsage;
+  auto usage_error = [](absl::string_view message) {
+    std::cerr << "pprof_exporter: " << message << "\n" << kUsage;
     return 2;
-  }
+  };
+  if (!flags.ok()) return usage_error(flags.status().message());
   if (flags->Has("help") || flags->Has("h")) {
     std::cout << kUsage;
     return 0;
@@ -428,19 +361,15 @@ int RunDaemon(const std::vector<std::string>& args) {
     return 0;
   }
   if (!flags->positional.empty()) {
-    std::cerr << "pprof_exporter: unexpected argument \""
-              << flags->positional[0] << "\"\n" << kUsage;
-    return 2;
+    return usage_error(
+        absl::StrCat("unexpected argument \"", flags->positional[0], "\""));
   }
-  Shard shard;
+  out->sources.config_file = flags->Get("config.file").value_or("");
+  out->sources.target_flags = flags->GetAll("target");
   if (auto text = flags->Get("shard")) {
     auto parsed = ParseShard(*text);
-    if (!parsed.ok()) {
-      std::cerr << "pprof_exporter: " << parsed.status().message() << "\n"
-                << kUsage;
-      return 2;
-    }
-    shard = *parsed;
+    if (!parsed.ok()) return usage_error(parsed.status().message());
+    out->sources.shard = *parsed;
   }
   if (auto level = flags->Get("log.level")) {
     auto parsed = ParseLogLevel(*level);
@@ -450,14 +379,69 @@ int RunDaemon(const std::vector<std::string>& args) {
     }
     SetLogLevel(*parsed);
   }
-  const std::string listen_address =
+  out->listen_address =
       flags->Get("web.listen-address").value_or(kDefaultListenAddress);
-  const std::string telemetry_path =
-      flags->Get("web.telemetry-path").value_or("/metrics");
-  if (!absl::StartsWith(telemetry_path, "/") || telemetry_path == "/") {
+  out->telemetry_path = flags->Get("web.telemetry-path").value_or("/metrics");
+  if (!absl::StartsWith(out->telemetry_path, "/") ||
+      out->telemetry_path == "/") {
     std::cerr << "pprof_exporter: --web.telemetry-path must start with / and "
                  "not be / itself\n";
     return 2;
+  }
+  out->web_config_file = flags->Get("web.config.file");
+  out->mirror = flags->Has("web.enable-pprof-reserve");
+  return std::nullopt;
+}
+
+// The first log line, with the address as bound (the port may have been 0)
+// and the exposure warnings before it.
+void LogListening(const std::string& listen_address, int port,
+                  const WebConfig& web_config) {
+  const std::string host = SplitHostPort(listen_address)->first;
+  for (const std::string& warning :
+       ExposureWarnings(IsLoopback(host), web_config)) {
+    Log(LogLevel::kWarn, warning, {{"address", listen_address}});
+  }
+  Log(LogLevel::kInfo, "listening",
+      {{"address", absl::StrCat(host.find(':') != std::string::npos
+                                    ? absl::StrCat("[", host, "]")
+                                    : host,
+                                ":", port)},
+       {"version", kVersion},
+       {"tls", web_config.tls.has_value() ? "true" : "false"},
+       {"basic_auth", web_config.basic_auth_users.empty() ? "false" : "true"}});
+}
+
+// Waits for signals on the calling thread: SIGHUP reloads, SIGTERM and
+// SIGINT stop the server and return.
+void HandleSignals(const sigset_t& signals, Daemon& daemon, Server& server) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      Log(LogLevel::kInfo, "reloading config on SIGHUP");
+      (void)daemon.Reload();
+      continue;
+    }
+    Log(LogLevel::kInfo, "shutting down",
+        {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.Stop();
+    return;
+  }
+}
+
+}  // namespace
+
+int RunDaemon(const std::vector<std::string>& args) {
+  // Profiles arrive in buffers of up to 64 MiB on many threads. glibc's
+  // default raises its mmap threshold after such a buffer is freed and then
+  // keeps the next ones in per-thread arenas, so the RSS of a daemon with a
+  // target that sends oversized bodies climbed by hundreds of MiB. A fixed
+  // threshold returns every large buffer to the kernel when it is freed.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  DaemonFlags flags;
+  if (std::optional<int> exit_code = ParseDaemonFlags(args, &flags)) {
+    return *exit_code;
   }
 
   // Signals go to one thread that waits for them; block them everywhere
@@ -470,8 +454,8 @@ int RunDaemon(const std::vector<std::string>& args) {
 
   // Read once, at start-up: TLS and basic auth settings change on restart.
   WebConfig web_config;
-  if (auto web_config_file = flags->Get("web.config.file")) {
-    auto loaded = LoadWebConfigFile(*web_config_file);
+  if (flags.web_config_file.has_value()) {
+    auto loaded = LoadWebConfigFile(*flags.web_config_file);
     if (!loaded.ok()) {
       Log(LogLevel::kError, "error loading web config",
           {{"err", std::string(loaded.status().message())}});
@@ -480,10 +464,7 @@ int RunDaemon(const std::vector<std::string>& args) {
     web_config = *std::move(loaded);
   }
 
-  Daemon daemon({flags->Get("config.file").value_or(""),
-                 flags->GetAll("target"), shard},
-                telemetry_path);
-  if (flags->Has("web.enable-pprof-reserve")) daemon.EnablePprofReserve();
+  Daemon daemon(flags.sources, flags.telemetry_path, flags.mirror);
   if (!daemon.Reload().ok()) return 1;
 
   Server server({[&daemon] { return daemon.Metrics(); },
@@ -491,44 +472,19 @@ int RunDaemon(const std::vector<std::string>& args) {
                  [&daemon] { return daemon.Reload(); },
                  [&daemon] { return daemon.table() != nullptr; },
                  daemon.PprofHandler()},
-                telemetry_path, web_config);
-  auto port = server.Bind(listen_address);
+                flags.telemetry_path, web_config);
+  auto port = server.Bind(flags.listen_address);
   if (!port.ok()) {
     Log(LogLevel::kError, "cannot listen",
-        {{"address", listen_address},
+        {{"address", flags.listen_address},
          {"err", std::string(port.status().message())}});
     daemon.Shutdown();
     return 1;
   }
-  auto host = SplitHostPort(listen_address)->first;
-  for (const std::string& warning :
-       ExposureWarnings(IsLoopback(host), web_config)) {
-    Log(LogLevel::kWarn, warning, {{"address", listen_address}});
-  }
-  Log(LogLevel::kInfo, "listening",
-      {{"address", absl::StrCat(host.find(':') != std::string::npos
-                                    ? absl::StrCat("[", host, "]")
-                                    : host,
-                                ":", *port)},
-       {"version", kVersion},
-       {"tls", web_config.tls.has_value() ? "true" : "false"},
-       {"basic_auth", web_config.basic_auth_users.empty() ? "false" : "true"}});
+  LogListening(flags.listen_address, *port, web_config);
 
-  std::thread signal_thread([&] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&signals, &sig) != 0) continue;
-      if (sig == SIGHUP) {
-        Log(LogLevel::kInfo, "reloading config on SIGHUP");
-        (void)daemon.Reload();
-        continue;
-      }
-      Log(LogLevel::kInfo, "shutting down",
-          {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      server.Stop();
-      return;
-    }
-  });
+  std::thread signal_thread(
+      [&] { HandleSignals(signals, daemon, server); });
   server.Run();
   signal_thread.join();
   daemon.Shutdown();

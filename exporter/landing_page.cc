@@ -4,7 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "exporter/html.h"
 #include "exporter/metrics.h"
-#include "exporter/reserve.h"
+#include "exporter/pprof_mirror.h"
 #include "exporter/scrape.h"
 
 namespace exporter {
@@ -33,7 +33,7 @@ std::string StatusCell(const ScrapeResult& result) {
 
 std::string RenderLandingPage(const SlotTable& table, absl::Time now,
                               absl::string_view telemetry_path,
-                              bool reserve_links, bool archive_links) {
+                              bool mirror_links, bool archive_links) {
   std::string html = absl::StrCat(
       "<!DOCTYPE html><html><head><meta charset=utf-8>"
       "<title>pprof_exporter</title><style>"
@@ -49,7 +49,7 @@ std::string RenderLandingPage(const SlotTable& table, absl::Time now,
       "each profile.</p><table><tr><th>target</th><th>profile</th>"
       "<th>every</th><th>status</th><th>last result</th><th>last success"
       "</th>",
-      reserve_links ? "<th>re-served</th>" : "", "</tr>");
+      mirror_links ? "<th>re-served</th>" : "", "</tr>");
   for (const auto& slot : table.slots) {
     const auto result = slot->result();
     const std::string url = ProfileUrl(slot->target(), slot->schedule());
@@ -59,11 +59,11 @@ std::string RenderLandingPage(const SlotTable& table, absl::Time now,
         profile::KindName(slot->schedule().kind), "</a></td><td>",
         absl::FormatDuration(slot->schedule().interval), "</td>",
         StatusCell(*result), "<td>", Age(result->health.last_success, now), "</td>");
-    if (reserve_links) {
+    if (mirror_links) {
       const auto& name = slot->target().name;
       const profile::Kind kind = slot->schedule().kind;
       absl::StrAppend(&html, "<td><a href=\"",
-                      HtmlEscape(ReservePath(name, kind)), "\">latest</a>");
+                      HtmlEscape(MirrorPath(name, kind)), "\">latest</a>");
       if (archive_links) {
         absl::StrAppend(&html, " &middot; <a href=\"",
                         HtmlEscape(ArchiveListPath(name, kind)),

@@ -12,11 +12,11 @@
 
 namespace exporter {
 
-// With `reserve_links`, each row links to the profile re-served under
-// /debug/pprof/ (reserve.h), and with `archive_links` to its archive list.
+// With `mirror_links`, each row links to the profile re-served under
+// /debug/pprof/ (pprof_mirror.h), and with `archive_links` to its archive list.
 std::string RenderLandingPage(const SlotTable& table, absl::Time now,
                               absl::string_view telemetry_path,
-                              bool reserve_links = false,
+                              bool mirror_links = false,
                               bool archive_links = false);
 
 }  // namespace exporter

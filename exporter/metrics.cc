@@ -326,4 +326,26 @@ std::string SerializeText(
   return out.str();
 }
 
+void AddExporterStatus(const ExporterStatus& status, FamilyBuilder* out) {
+  out->Gauge("pprof_exporter_config_last_reload_successful",
+             "Whether the last configuration reload succeeded", {},
+             status.last_reload_ok ? 1 : 0);
+  out->Gauge("pprof_exporter_config_last_reload_success_timestamp_seconds",
+             "Unix time of the last successful configuration reload", {},
+             absl::ToDoubleSeconds(status.last_reload_success -
+                                   absl::UnixEpoch()));
+  out->Gauge("pprof_exporter_targets",
+             "Targets this exporter scrapes: static and discovered, after "
+             "--shard and duplicate names",
+             {}, static_cast<double>(status.targets));
+  out->Gauge("pprof_exporter_discovered_targets",
+             "Targets listed in file_sd files (a file that failed to read "
+             "counts with its previous targets), before --shard",
+             {}, status.discovered_targets);
+  out->Counter("pprof_exporter_sd_refresh_failures_total",
+               "Reads of file_sd files that failed (unreadable, syntax, "
+               "invalid content); the file kept its targets",
+               {}, static_cast<double>(status.sd_refresh_failures));
+}
+
 }  // namespace exporter

@@ -95,6 +95,21 @@ struct ArchiveStats {
 void AddArchiveStats(const std::vector<ArchiveStats>& stats,
                      FamilyBuilder* out);
 
+// The exporter's own state, for its pprof_exporter_* series.
+struct ExporterStatus {
+  bool last_reload_ok = false;
+  absl::Time last_reload_success = absl::UnixEpoch();
+  size_t targets = 0;             // after --shard and duplicate names
+  int discovered_targets = 0;     // listed in file_sd files, before --shard
+  uint64_t sd_refresh_failures = 0;
+};
+
+// pprof_exporter_config_last_reload_successful,
+// pprof_exporter_config_last_reload_success_timestamp_seconds,
+// pprof_exporter_targets, pprof_exporter_discovered_targets and
+// pprof_exporter_sd_refresh_failures_total.
+void AddExporterStatus(const ExporterStatus& status, FamilyBuilder* out);
+
 // The exporter's version, also sent as the User-Agent.
 inline constexpr char kVersion[] = "0.1.0";
 

@@ -4,7 +4,7 @@
 //   /-/healthy        200 while the process runs
 //   /-/ready          200 once a configuration is loaded
 //   /-/reload         POST: re-read the configuration
-//   /debug/pprof/...  re-served profiles, when enabled (reserve.h)
+//   /debug/pprof/...  re-served profiles, when enabled (pprof_mirror.h)
 // The handlers only read snapshots; none of them waits for a scrape.
 // With a WebConfig (--web.config.file) it serves HTTPS and/or requires
 // basic auth on every path; see web_config.h.
@@ -18,7 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "exporter/reserve.h"
+#include "exporter/pprof_mirror.h"
 #include "exporter/web_config.h"
 
 namespace httplib {
@@ -32,7 +32,7 @@ struct ServerHandlers {
   std::function<std::string()> landing_page;  // HTML
   std::function<absl::Status()> reload;
   std::function<bool()> ready;
-  // GET /debug/pprof/...: re-served profiles (reserve.h), given the request
+  // GET /debug/pprof/...: re-served profiles (pprof_mirror.h), given the request
   // path as sent (percent-encoded, without the query). Unset: 404 there.
   std::function<PprofResponse(const std::string& raw_path)> pprof;
 };

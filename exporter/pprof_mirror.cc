@@ -1,4 +1,4 @@
-#include "exporter/reserve.h"
+#include "exporter/pprof_mirror.h"
 
 #include <optional>
 
@@ -114,13 +114,13 @@ std::string EscapePathSegment(absl::string_view segment) {
   return out;
 }
 
-std::string ReservePath(absl::string_view target, profile::Kind kind) {
+std::string MirrorPath(absl::string_view target, profile::Kind kind) {
   return absl::StrCat(kPrefix, EscapePathSegment(target), "/",
                       profile::KindName(kind));
 }
 
 std::string ArchiveListPath(absl::string_view target, profile::Kind kind) {
-  return absl::StrCat(ReservePath(target, kind), "/archive");
+  return absl::StrCat(MirrorPath(target, kind), "/archive");
 }
 
 PprofResponse ServePprof(absl::string_view raw_path,

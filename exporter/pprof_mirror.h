@@ -1,6 +1,7 @@
-// Re-serving scraped profiles in pprof's own protocol (off by default;
-// --web.enable-pprof-reserve), so `go tool pprof` can read what the exporter
-// fetched without touching the target:
+// The pprof mirror: the exporter serves the profiles it scraped again, in
+// pprof's own protocol (off by default; the flag keeps its first name,
+// --web.enable-pprof-reserve, for "re-serve"), so `go tool pprof` can read
+// what the exporter fetched without touching the target:
 //
 //   GET /debug/pprof/<target>/<kind>
 //       the latest profile of that target and kind that a scrape fetched
@@ -15,8 +16,8 @@
 // in a name is %2F). Profiles come as application/octet-stream with
 // Content-Disposition: attachment; filename="<kind>.pb.gz" (archived:
 // "<kind>-<time>.pb.gz"). Anything else under /debug/pprof/ is 404.
-#ifndef PPROF_EXPORTER_EXPORTER_RESERVE_H_
-#define PPROF_EXPORTER_EXPORTER_RESERVE_H_
+#ifndef PPROF_EXPORTER_EXPORTER_PPROF_MIRROR_H_
+#define PPROF_EXPORTER_EXPORTER_PPROF_MIRROR_H_
 
 #include <functional>
 #include <map>
@@ -82,7 +83,7 @@ PprofResponse ServePprof(absl::string_view raw_path,
 
 // The path of the latest profile and of the archive listing for the
 // landing page's links.
-std::string ReservePath(absl::string_view target, profile::Kind kind);
+std::string MirrorPath(absl::string_view target, profile::Kind kind);
 std::string ArchiveListPath(absl::string_view target, profile::Kind kind);
 
 // Percent-encodes everything but RFC 3986's unreserved characters.
@@ -91,4 +92,4 @@ std::string EscapePathSegment(absl::string_view segment);
 
 }  // namespace exporter
 
-#endif  // PPROF_EXPORTER_EXPORTER_RESERVE_H_
+#endif  // PPROF_EXPORTER_EXPORTER_PPROF_MIRROR_H_
