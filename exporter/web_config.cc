@@ -50,7 +50,9 @@ constexpr absl::string_view kUnsupportedKeys[] = {
     "prefer_server_cipher_suites",        "client_allowed_sans"};
 
 // A valid bcrypt hash of a password nobody has, checked when the user is
-// unknown so that such requests take as long as a wrong password.
+// unknown so that such requests take as long as a wrong password. Its cost
+// (the "10") becomes the costliest configured user's (DummyHashFor):
+// bcrypt's time doubles per cost step.
 constexpr char kDummyHash[] =
     "$2b$10$pprofexporterdummysale6/Owz1KcPEl0OYYDZvoRBGmpYQ5iLbK";
 
@@ -99,6 +101,19 @@ bool LooksLikeBcrypt(absl::string_view hash) {
   return std::all_of(hash.begin() + 7, hash.end(), [](char c) {
     return absl::ascii_isalnum(c) || c == '.' || c == '/';
   });
+}
+
+// kDummyHash at the highest cost of `users` (bcrypt hashes; others are
+// rejected when the web config is parsed): not cheaper, which would tell
+// which names exist, and not costlier, which would too.
+std::string DummyHashFor(const std::map<std::string, std::string>& users) {
+  std::string cost;  // two digits, so they compare as numbers do
+  for (const auto& [user, hash] : users) {
+    if (LooksLikeBcrypt(hash)) cost = std::max(cost, hash.substr(4, 2));
+  }
+  std::string dummy = kDummyHash;
+  if (!cost.empty()) dummy.replace(4, 2, cost);
+  return dummy;
 }
 
 absl::StatusOr<std::optional<TlsServerConfig>> ParseTls(
@@ -373,7 +388,9 @@ bool VerifyBcrypt(absl::string_view password, const std::string& hash) {
 
 BasicAuthenticator::BasicAuthenticator(
     std::map<std::string, std::string> users, size_t cache_size)
-    : users_(std::move(users)), cache_size_(cache_size) {
+    : users_(std::move(users)),
+      dummy_hash_(DummyHashFor(users_)),
+      cache_size_(cache_size) {
   hmac_key_.resize(32);
   if (RAND_bytes(reinterpret_cast<unsigned char*>(hmac_key_.data()),
                  static_cast<int>(hmac_key_.size())) != 1) {
@@ -403,7 +420,7 @@ bool BasicAuthenticator::Check(absl::string_view authorization) {
   const auto& [user, password] = *credentials;
   const auto found = users_.find(user);
   const bool known = found != users_.end();
-  const std::string& hash = known ? found->second : std::string(kDummyHash);
+  const std::string& hash = known ? found->second : dummy_hash_;
   const std::string key = CacheKey(user, hash, password);
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -116,6 +116,8 @@ class BasicAuthenticator {
                        absl::string_view password) const;
 
   const std::map<std::string, std::string> users_;
+  // Checked for unknown users: as costly as the costliest user's hash.
+  const std::string dummy_hash_;
   const size_t cache_size_;
   std::string hmac_key_;
   mutable std::mutex mu_;  // guards the next three

@@ -24,8 +24,11 @@ absl::StatusOr<HeapReduction> ReduceHeap(const Profile& profile,
   auto tabulated = TabulateFunctions(profile, value_index);
   if (!tabulated.ok()) return tabulated.status();
   const FunctionTable& table = *tabulated;
+  // gperftools names its in-use values space and objects.
   out.inuse_bytes = Total(profile, table, "inuse_space");
+  if (!out.inuse_bytes) out.inuse_bytes = Total(profile, table, "space");
   out.inuse_objects = Total(profile, table, "inuse_objects");
+  if (!out.inuse_objects) out.inuse_objects = Total(profile, table, "objects");
   out.alloc_bytes = Total(profile, table, "alloc_space");
   out.alloc_objects = Total(profile, table, "alloc_objects");
   out.top_flat = TopByFlat(profile, table, options.top);

@@ -74,7 +74,7 @@ bool IsApplicationFunction(absl::string_view name) {
 absl::StatusOr<Kind> GuessKind(const Profile& profile) {
   if (HasAny(profile, {"cpu"})) return Kind::kCpu;
   if (HasAny(profile, {"goroutine"})) return Kind::kGoroutine;
-  if (HasAny(profile, {"inuse_space", "alloc_space"})) {
+  if (HasAny(profile, {"inuse_space", "alloc_space", "space"})) {
     const std::string& preferred =
         profile.sample_types[profile.default_sample_index].type;
     return (preferred == "alloc_space" || preferred == "alloc_objects")
@@ -119,15 +119,22 @@ absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
       if (fits) return ReduceCpu(profile, preferred, options, parallelism);
       break;
     case Kind::kHeap:
+      // gperftools' heap profiles have only in-use data, as objects/count
+      // and space/bytes; pprof reads "space" as the in-use bytes.
+      fits = HasAny(profile, {"inuse_space", "inuse_objects", "alloc_space",
+                              "alloc_objects", "space", "objects"});
+      if (fits) {
+        const int index = IndexOr(profile, "inuse_space",
+                                  IndexOr(profile, "space", preferred));
+        return ReduceHeap(profile, index, options, false, previous);
+      }
+      break;
     case Kind::kAllocs:
       fits = HasAny(profile, {"inuse_space", "inuse_objects", "alloc_space",
                               "alloc_objects"});
       if (fits) {
-        const int index =
-            kind == Kind::kHeap ? IndexOr(profile, "inuse_space", preferred)
-                                : IndexOr(profile, "alloc_space", preferred);
-        return ReduceHeap(profile, index, options, kind == Kind::kAllocs,
-                          previous);
+        return ReduceHeap(profile, IndexOr(profile, "alloc_space", preferred),
+                          options, true, previous);
       }
       break;
     case Kind::kGoroutine:

@@ -322,6 +322,26 @@ TEST(ReduceHeap, TotalsNearInt64MaxDoNotOverflow) {
   EXPECT_DOUBLE_EQ(heap.top_flat[0].flat_ratio, 0.5);
 }
 
+// gperftools' C++ heap profiles: in-use only, named objects and space.
+TEST(ReduceHeap, GperftoolsHeapProfileIsReadAsPprofDoes) {
+  ProfileBuilder b = WithTypes({{"objects", "count"}, {"space", "bytes"}});
+  b.Stack({"tcmalloc::allocate", "main"}, {3, 3072});
+  b.Stack({"Cache::Insert", "main"}, {1, 1024});
+  const Profile p = MustDecode(b);
+  auto kind = GuessKind(p);
+  ASSERT_TRUE(kind.ok()) << kind.status();
+  EXPECT_EQ(*kind, Kind::kHeap);
+  auto r = Reduce(Kind::kHeap, p, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& heap = std::get<HeapReduction>(*r);
+  EXPECT_EQ(heap.inuse_bytes, 4096);
+  EXPECT_EQ(heap.inuse_objects, 4);
+  EXPECT_FALSE(heap.alloc_bytes.has_value());
+  ASSERT_THAT(Names(heap.top_flat), ElementsAre("tcmalloc::allocate", "Cache::Insert", "main"));
+  EXPECT_DOUBLE_EQ(heap.top_flat[0].flat_ratio, 0.75);
+  EXPECT_FALSE(Reduce(Kind::kAllocs, p, {}).ok());
+}
+
 // ---------------------------------------------------------------------------
 // Kinds.
 
@@ -381,10 +401,10 @@ TEST(GuessKind, MutexAndBlockAreAmbiguous) {
 }
 
 TEST(GuessKind, UnknownSampleTypesAreInvalidAndNamed) {
-  const Profile p = MustDecode(WithTypes({{"space", "bytes"}}));
+  const Profile p = MustDecode(WithTypes({{"retained", "bytes"}}));
   const absl::Status status = GuessKind(p).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr("space/bytes"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("retained/bytes"));
 }
 
 TEST(Reduce, KindMismatchIsInvalidArgumentNamingTheSampleTypes) {
@@ -911,7 +931,7 @@ TEST(ReduceHeap, AllocsRankByAllocSpace) {
 }
 
 TEST(ReduceHeap, MissingSampleTypesLeaveTheirTotalsEmpty) {
-  ProfileBuilder b = WithTypes({{"space", "bytes"}});
+  ProfileBuilder b = WithTypes({{"retained", "bytes"}});
   b.Stack({"malloc", "main"}, {128});
   const Profile p = MustDecode(b);
   const HeapReduction h =
@@ -925,7 +945,7 @@ TEST(ReduceHeap, MissingSampleTypesLeaveTheirTotalsEmpty) {
   // Reduce() itself refuses a profile without any heap sample type.
   const absl::Status status = Reduce(Kind::kHeap, p, {}).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr("space/bytes"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("retained/bytes"));
 }
 
 TEST(ReduceHeap, InuseOnlyProfileHasNoAllocTotals) {

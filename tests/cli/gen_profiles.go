@@ -9,9 +9,11 @@
 //     cases (dropped root, inlined dropped frame, keep_frames, a method name
 //     that simplifyFunc cuts at its first '(');
 //   - shapes-cpu.pb.gz: recursion, inlined recursion, a function both
-//     inlined and called, several lines of one location naming one function.
+//     inlined and called, several lines of one location naming one function;
+//   - gperftools-heap.pb.gz: a C++ heap profile as gperftools writes it
+//     (sample types objects/count and space/bytes, in-use values only).
 //
-// The prune and shapes profiles have no expected values: pprof_compare_test
+// The prune, shapes and gperftools profiles have no expected values: pprof_compare_test
 // compares our reduction of them with `go tool pprof -top`.
 //
 // Builds in GOPATH mode against Debian's golang-github-google-pprof-dev
@@ -146,6 +148,7 @@ func main() {
 
 	write(pruneProfile(mapping), filepath.Join(out, "prune-cpu.pb.gz"))
 	write(shapesProfile(mapping), filepath.Join(out, "shapes-cpu.pb.gz"))
+	write(gperftoolsHeapProfile(mapping), filepath.Join(out, "gperftools-heap.pb.gz"))
 
 	data, err := json.MarshalIndent(exp, "", "  ")
 	check(err)
@@ -253,6 +256,35 @@ func shapesProfile(mapping *profile.Mapping) *profile.Profile {
 	b.sample(2, "main.main")
 	b.sample(0, "main.zero", "main.main") // value 0: ignored by pprof
 	b.sample(4, "main.mutual1", "main.mutual2", "main.mutual1", "main.main")
+	return b.p
+}
+
+// gperftoolsHeapProfile: in-use objects and bytes under gperftools' names,
+// which pprof's legacy heap parser also gives them; `go tool pprof` shows
+// "space" by default, as the in-use bytes.
+func gperftoolsHeapProfile(mapping *profile.Mapping) *profile.Profile {
+	b := newCPUBuilder(mapping)
+	b.p.SampleType = []*profile.ValueType{{Type: "objects", Unit: "count"}, {Type: "space", Unit: "bytes"}}
+	b.p.PeriodType = &profile.ValueType{Type: "space", Unit: "bytes"}
+	b.p.Period = 524288
+	b.p.DurationNanos = 0
+	for _, s := range []struct {
+		objects, bytes int64
+		frames         []string
+	}{
+		{3, 3 << 20, []string{"tcmalloc::allocate", "Vector::Grow", "Cache::Insert", "main"}},
+		{1, 5 << 20, []string{"tcmalloc::allocate", "operator new", "Arena::Grow", "Cache::Insert", "main"}},
+		{40, 40 * 1024, []string{"operator new", "Request::Parse", "Server::Handle", "main"}},
+		{7, 700 * 1024, []string{"Vector::Grow", "Server::Handle", "main"}},
+		{2, 2 << 20, []string{"tcmalloc::allocate", "operator new", "Arena::Grow", "Server::Handle", "main"}},
+		{0, 0, []string{"Idle::Nothing", "main"}}, // value 0: ignored by pprof
+	} {
+		sample := &profile.Sample{Value: []int64{s.objects, s.bytes}}
+		for _, f := range s.frames {
+			sample.Location = append(sample.Location, b.loc(f))
+		}
+		b.p.Sample = append(b.p.Sample, sample)
+	}
 	return b.p
 }
 

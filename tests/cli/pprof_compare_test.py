@@ -327,8 +327,17 @@ def compare_json_with_pprof(fixture, path, index, unit_class, js):
         C.close_to(total, t, ttol * (1 + 1e-9), "%s: totals.%s" % (what, index))
 
 
+# Generated profiles that are not CPU profiles: name -> as FIXTURES.
+GENERATED = {
+    # gperftools' C++ heap profiles: in-use only, as objects and space.
+    "gperftools-heap": ("heap", "space", "bytes", "pprof_heap_inuse_bytes"),
+    "cppbench-heap": ("heap", "space", "bytes", "pprof_heap_inuse_bytes"),
+}
+
+
 def check_fixture(fixture, path=None, generated=False):
-    kind, index, unit_class, total_metric = FIXTURES["cpu" if generated else fixture]
+    kind, index, unit_class, total_metric = (
+        GENERATED.get(fixture, FIXTURES["cpu"]) if generated else FIXTURES[fixture])
     if generated:
         js = None
     else:
@@ -491,7 +500,8 @@ def check_generated():
     a 378-character name -- pprof -top prints names untruncated --, a
     location without lines named [<mapping basename>], one without mapping
     named <unknown>), prune-cpu (drop_frames/keep_frames corner cases) and
-    shapes-cpu (recursion and inlining)."""
+    shapes-cpu (recursion and inlining); gperftools heap profiles (see
+    check_gperftools_heap)."""
     gopath = "/usr/share/gocode"
     if not os.path.isdir(os.path.join(gopath, "src/github.com/google/pprof/profile")):
         print("NOTE: %s lacks github.com/google/pprof/profile; skipping the generated profiles"
@@ -506,6 +516,7 @@ def check_generated():
         return
     for name in ("escape-cpu", "prune-cpu", "shapes-cpu"):
         check_fixture(name, os.path.join(out, name + ".pb.gz"), generated=True)
+    check_gperftools_heap(gopath, os.path.join(out, "gperftools-heap.pb.gz"), out)
     # GC share on pruned stacks: -focus sees the profile after drop_frames.
     path = os.path.join(out, "prune-cpu.pb.gz")
     total = reduce(path, "--kind=cpu").value("pprof_cpu_sampled_seconds", target="prune-cpu")
@@ -517,6 +528,39 @@ def check_generated():
     total = reduce(path, "--kind=cpu").value("pprof_cpu_sampled_seconds", target="shapes-cpu")
     check_gc_focus(path, "shapes-cpu", total,
                    [r"^main\.helper$", r"^main\.a$", r"^main\.rec$", r"^main\.zero$"])
+
+
+def check_gperftools_heap(gopath, generated, out):
+    """C++ heap profiles as gperftools writes them (objects/count,
+    space/bytes): `reduce --kind=heap` reads them as pprof does, "space"
+    being the in-use bytes. One from gen_profiles.go, one converted from
+    pprof's own test data (cppbench.heap, a legacy text heap profile whose
+    unsymbolized frames pprof names [binary]) with `go tool pprof -proto`.
+    allocs has nothing to show of them and refuses them."""
+    converted = os.path.join(out, "cppbench-heap.pb.gz")
+    legacy = os.path.join(gopath, "src/github.com/google/pprof/profile/testdata/cppbench.heap")
+    rc, stdout, err = testenv.run([GO, "tool", "pprof", "-proto", "-output=" + converted,
+                                   legacy], env=pprof_env())
+    if not C.check(rc == 0, "go tool pprof -proto %s: exit %d: %s%s" % (legacy, rc, stdout, err)):
+        return
+    for name, path in (("gperftools-heap", generated), ("cppbench-heap", converted)):
+        check_fixture(name, path, generated=True)
+        full = reduce(path, "--kind=heap", target=name)
+        for index, metric in (("space", "pprof_heap_inuse_bytes"),
+                              ("objects", "pprof_heap_inuse_objects")):
+            top = pprof_top(path, index, 1)
+            got = full.value(metric, target=name) if full.series(metric) else None
+            if C.check(got is not None, "%s: no %s" % (name, metric)) and top.header:
+                t, ttol = parse_value(top.header[2], "bytes" if index == "space" else "count",
+                                      name)
+                C.close_to(got, t, ttol * (1 + 1e-9), "%s: %s vs pprof -sample_index=%s "
+                           "total %r" % (name, metric, index, top.header[2]))
+        guessed = reduce(path, target=name)
+        C.check(guessed.series("pprof_heap_inuse_bytes"),
+                "%s: reduce without --kind does not read it as heap" % name)
+        rc, _, err = testenv.run([EXPORTER, "reduce", "--kind=allocs", path])
+        C.check(rc != 0 and "not a allocs profile" in err,
+                "%s: reduce --kind=allocs: exit %d, %r" % (name, rc, err))
 
 
 def main():

@@ -733,12 +733,14 @@ class StubPprof:
       garbage    200 with bytes that are no profile
       huge       200 claiming Content-Length 1 GiB, then nothing
       silent     reads the request, never answers (until close())
+      redirect   302 to redirect_to + the path after /redirect
     """
 
     def __init__(self):
         import http.server
 
         self.release = threading.Event()
+        self.redirect_to = None
         stub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -748,6 +750,12 @@ class StubPprof:
                 mode = self.path.strip("/").split("/", 1)[0]
                 if mode == "silent":
                     stub.release.wait(120)
+                    return
+                if mode == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", stub.redirect_to + self.path[len("/redirect"):])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 if mode == "huge":
                     self.send_response(200)

@@ -13,6 +13,8 @@ and one from a stranger CA.
    relative to itself.
  * min_version TLS13: `curl --tls-max 1.2` and `s_client -tls1_2` fail,
    TLS 1.3 works.
+ * max_version TLS12: `s_client -tls1_3` and `curl --tlsv1.3` fail, TLS 1.2
+   works.
  * client_auth_type RequireAndVerifyClientCert: no certificate or one from
    another CA fails; the CA's client certificate works.
  * basic_auth_users: every endpoint answers 401 with WWW-Authenticate: Basic
@@ -162,6 +164,24 @@ def test_min_version_tls13():
     h.check(code == 0 and "TLSv1.3" in out, "s_client -tls1_3:\n" + out[-2000:])
 
 
+def test_max_version_tls12():
+    c = certs()
+    e = start_exporter(tls_yml("  max_version: TLS12\n"), "tls12max")
+    code, out = s_client(e.port, "-CAfile", c["ca"], "-tls1_3")
+    h.check(code != 0, "s_client -tls1_3 must fail against max_version TLS12:\n"
+            + out[-2000:])
+    code, status, _, _, err = curl(https(e), "--cacert", c["ca"], "--tlsv1.3")
+    h.check(code != 0 and status == 0,
+            "curl --tlsv1.3 must fail against TLS12: exit %d status %d %s"
+            % (code, status, err))
+
+    code, out = s_client(e.port, "-CAfile", c["ca"], "-tls1_2")
+    h.check(code == 0 and re.search(r"Protocol *: TLSv1\.2", out),
+            "s_client -tls1_2:\n" + out[-2000:])
+    code, status, _, _, err = curl(https(e), "--cacert", c["ca"], "--tls-max", "1.2")
+    h.check_eq((code, status), (0, 200), "curl --tls-max 1.2: %s" % err)
+
+
 def test_client_certificate_required():
     c = certs()
     e = start_exporter(tls_yml(
@@ -258,6 +278,7 @@ if __name__ == "__main__":
     h.run_tests([
         test_tls_with_real_clients,
         test_min_version_tls13,
+        test_max_version_tls12,
         test_client_certificate_required,
         test_basic_auth_on_every_endpoint,
         test_bad_web_config_stops_startup,
