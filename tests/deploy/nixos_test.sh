@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MODULE="$DEPLOY/nixos/module.nix"
 
 if ! need nix-instantiate; then
-  skip "nix-instantiate not installed (Debian package: nix-bin); NixOS checks not run"
+  skip_tool nix-instantiate "nix-instantiate not installed (Debian package: nix-bin); NixOS checks not run"
   finish; exit
 fi
 # No daemon or store is needed to parse and evaluate plain expressions.
