@@ -21,6 +21,9 @@ let
 
   defaultPort = 10066;
 
+  evidence = kind:
+    "http://{{ $labels.instance }}/debug/pprof/{{ $labels.target }}/${kind}/archive";
+
   runbook = anchor:
     "https://github.com/pprof-exporter/pprof_exporter/blob/main/deploy/README.md#${anchor}";
 
@@ -161,6 +164,7 @@ let
               "shows which service holds them."
             ];
             runbook_url = runbook "pprofgoroutinesperservicehigh";
+            evidence_url = evidence "goroutine";
           };
         }
         {
@@ -180,6 +184,7 @@ let
               "functions."
             ];
             runbook_url = runbook "pprofgccpusharehigh";
+            evidence_url = evidence "cpu";
           };
         }
         {
@@ -200,6 +205,7 @@ let
               "why (connect, timeout, http_status, too_large, decode)."
             ];
             runbook_url = runbook "pproftargetdown";
+            evidence_url = evidence "{{ $labels.profile }}";
           };
         }
         {
@@ -216,6 +222,7 @@ let
               "until the other profiler stops or the intervals are moved apart."
             ];
             runbook_url = runbook "pprofprofilerbusy";
+            evidence_url = evidence "cpu";
           };
         }
         {
@@ -234,6 +241,7 @@ let
               "{{ ${num cfg.hotFunctionRatioThreshold} | humanizePercentage }})."
             ];
             runbook_url = runbook "pprofhotfunction";
+            evidence_url = evidence "cpu";
           };
         }
         {
