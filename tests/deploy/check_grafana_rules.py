@@ -9,8 +9,8 @@
    known noDataState/execErrState; datasource queries with a non-zero
    relativeTimeRange; expressions of known types that name existing refIds.
 2. Dollar signs: Grafana expands $VAR in every field but data[].model and
-   (before Grafana 12) annotations, so those two hold the only `$`, and
-   never `$$` or `${`, and no other field has a `$` at all.
+   annotations (recent versions: only ${...} there), so those two hold the
+   only `$`, and never `$$` or `${`, and no other field has a `$` at all.
 3. One source of truth: every rule equals its deploy/prometheus/alerts.yml
    twin: same title, `for`, labels, runbook and evidence links, and the
    PromQL of query A with the condition put back gives alerts.yml's expr
