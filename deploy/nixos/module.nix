@@ -17,6 +17,9 @@
 # deploy/README.md ("NixOS") has more. tests/deploy/nixos_test.sh evaluates
 # it with nixpkgs' real module system and starts the real exporter on what
 # it renders.
+#
+# It is long because every option carries its type and description, as
+# NixOS options do; the alert rules live in alerts.nix.
 { config, lib, pkgs, ... }:
 
 let
