@@ -57,6 +57,10 @@
         # rate, so those profiles are always empty.
       };
     }];
+    # Keep the profiles behind each alert and serve them again: the
+    # alerts' evidence_url links to /debug/pprof/tsnsrv/<kind>/archive.
+    archive.enable = true;
+    enablePprofReserve = true;
     # Healthy tsnsrv: ~106 goroutines per server (see above); the default
     # of 10 would always fire. Set this from your own host's level.
     goroutinesPerServiceThreshold = 150;

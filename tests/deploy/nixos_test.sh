@@ -213,6 +213,8 @@ assert e["failedAssertions"] == [], e["failedAssertions"]
 (t,) = e["exporterConfig"]["targets"]
 assert t["service_count_regex"].endswith("ValidTailnetSrv\\)\\.Run$") and "service_label" not in t
 assert "mutex" not in t["profiles"] and "block" not in t["profiles"]
+assert e["exporterConfig"]["global"]["archive"]["dir"] == "/var/lib/pprof-exporter"
+assert "--web.enable-pprof-reserve" in e["service"]["serviceConfig"]["ExecStart"]
 assert json.loads(e["prometheus"]["rules"][0])["groups"][0]["rules"][0]["expr"] == "pprof_goroutines_per_service > 150"
 assert "tsnsrv-all.service" in e["service"]["after"] and "network-online.target" in e["service"]["after"]
 '
