@@ -2,7 +2,9 @@
 """Checks of deploy/prometheus/alerts.yml that promtool doesn't make.
 
 Every alert must have a `for:`, a known severity, summary, description and
-a runbook_url whose anchor is a heading of deploy/README.md; use only metric
+a runbook_url whose anchor is a heading of deploy/README.md; every alert
+about a target an evidence_url to the exporter's archive list of the
+profile behind it; use only metric
 names the exporter exports; and have both a firing and a not-firing case in
 alerts_test.yml.
 
@@ -67,6 +69,11 @@ def main(alerts_path, tests_path, readme_path, names_path):
             errors.append(f"{name}: runbook_url must start with {RUNBOOK_PREFIX}")
         elif url[len(RUNBOOK_PREFIX):] not in anchors:
             errors.append(f"{name}: README has no heading for #{url[len(RUNBOOK_PREFIX):]}")
+        if "target" in ann.get("summary", "") and not re.fullmatch(
+                r"http://\{\{ \$labels\.instance \}\}/debug/pprof/\{\{ \$labels\.target \}\}/"
+                r"(cpu|goroutine|heap|allocs|mutex|block|\{\{ \$labels\.profile \}\})/archive",
+                ann.get("evidence_url", "")):
+            errors.append(f"{name}: no evidence_url to the exporter's archive list")
         for metric in re.findall(r"\bpprof_\w+", r["expr"]):
             if metric not in names:
                 errors.append(f"{name}: unknown metric {metric}")

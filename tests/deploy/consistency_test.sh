@@ -6,7 +6,10 @@ cd "$ROOT"
 
 files=(deploy/README.md deploy/prometheus/prometheus.yml deploy/prometheus/alerts.yml
        deploy/prometheus/alerts_test.yml deploy/systemd/pprof-exporter.service
-       deploy/nixos/module.nix deploy/nixos/example.nix
+       deploy/nixos/module.nix deploy/nixos/alerts.nix deploy/nixos/example.nix
+       deploy/grafana/provisioning/alerting/pprof-exporter.yml
+       deploy/grafana/provisioning/datasources/prometheus.yml
+       deploy/grafana/provisioning/dashboards/pprof-exporter.yml
        deploy/kubernetes/sidecar.yaml deploy/kubernetes/servicemonitor.yaml
        dashboards/pprof-exporter.json)
 

@@ -5,7 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 K="$DEPLOY/kubernetes"
 
 if ! python3 -c 'import yaml' 2>/dev/null; then
-  skip "python3 yaml module missing (Debian package: python3-yaml); basic checks only"
+  skip_tool python3-yaml "python3 yaml module missing (Debian package: python3-yaml); basic checks only"
   for f in "$K/sidecar.yaml" "$K/servicemonitor.yaml"; do
     if grep -q $'\t' "$f"; then fail "$f has tabs"; else pass "$f has no tabs"; fi
   done

@@ -20,10 +20,25 @@ DEFAULT_PORT=10066
 
 FAILURES=0
 PASSES=0
+SKIPS=0
 
 pass() { echo "PASS: $*"; PASSES=$((PASSES + 1)); }
 fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
-skip() { echo "SKIP: $*"; }
+# skip REASON: a check that could not run. Bazel has no "skipped" status, so
+# the reason also goes to $TEST_WARNINGS_OUTPUT_FILE and finish() prints
+# SKIPPED rather than a pass count.
+skip() {
+  echo "SKIP: $*"
+  SKIPS=$((SKIPS + 1))
+  [[ -z "${TEST_WARNINGS_OUTPUT_FILE:-}" ]] || echo "SKIPPED: $*" >>"$TEST_WARNINGS_OUTPUT_FILE"
+}
+
+# skip_tool TOOL REASON: TOOL is installed by scripts/deps.sh, so under
+# CI=true its absence is a failure, elsewhere a skip.
+skip_tool() {
+  if [[ "${CI:-}" == true ]]; then fail "$1 missing under CI=true (scripts/deps.sh installs it): $2"
+  else skip "$2"; fi
+}
 
 # run NAME CMD...: runs CMD, PASS if it exits 0, FAIL (with its output) if not.
 run() {
@@ -49,10 +64,20 @@ run_fails() {
 }
 
 finish() {
-  echo "$PASSES passed, $FAILURES failed"
+  echo "$PASSES passed, $FAILURES failed, $SKIPS skipped"
+  [[ $SKIPS -eq 0 ]] || echo "SKIPPED: $SKIPS check(s) did not run; see the SKIP lines above"
   [[ $FAILURES -eq 0 ]]
 }
 
 need() {
   command -v "$1" >/dev/null 2>&1
+}
+
+# The exporter binary: $PPROF_EXPORTER, Bazel's runfiles, or a checkout's
+# bazel-bin (after `bazel build //exporter:pprof_exporter`). Empty if none.
+exporter_bin() {
+  local c
+  for c in "${PPROF_EXPORTER:-}" "$ROOT/exporter/pprof_exporter" "$ROOT/bazel-bin/exporter/pprof_exporter"; do
+    [[ -n "$c" && -x "$c" && ! -d "$c" ]] && { echo "$c"; return; }
+  done
 }

@@ -33,7 +33,7 @@ for line in "${required[@]}"; do
 done
 
 if ! need systemd-analyze; then
-  skip "systemd-analyze not installed (Debian package: systemd); verify and security checks not run"
+  skip_tool systemd-analyze "systemd-analyze not installed (Debian package: systemd); verify and security checks not run"
   finish; exit
 fi
 

@@ -16,6 +16,10 @@ deploy/prometheus/alerts.yml loaded as its rule file. Then:
      health alerts (target/exporter down, profiler busy) never match;
   4. `promtool check rules` accepts alerts.yml.
 
+While the demo leaks, tests/e2e/grafana_rules.py also evaluates every
+Grafana-managed rule of deploy/grafana/provisioning/alerting/ as Grafana
+would; a second, quiet demo (target "quiet") must never be selected.
+
 Every wait polls with a deadline. Runs under `bazel test //tests/e2e:all`
 and from a checkout after
 `bazel build //exporter:pprof_exporter //tests/demo:demo`:
@@ -54,6 +58,7 @@ ALERT_EXPRS = ("PprofGoroutinesPerServiceHigh", "PprofGCCPUShareHigh")
 # Alerts that must never match while everything is healthy.
 HEALTH_ALERTS = ("PprofTargetDown", "PprofProfilerBusy", "PprofExporterDown")
 TARGET = "demo"
+QUIET_TARGET = "quiet"  # a second demo, never leaking (Grafana rules check)
 # The exporter's schedule for the demo. Goroutines every 2 s so the leak
 # shows (and goes) within seconds. The rest is about the quiet demo's GC
 # share, which must stay under the alert's 5%: serving heap/allocs/mutex/
@@ -441,6 +446,28 @@ def step_heavy(res, prom, exprs, procs):
               f"{len(rules)} rules" if not bad else f"unhealthy: {bad}")
 
 
+def step_grafana_rules(res, prom, procs):
+    """Grafana's rules, evaluated as Grafana would, select the leaky demo
+    for the leak and GC alerts, never the quiet one; the health alerts
+    select nothing; and each rule exactly the series of its alerts.yml twin
+    (PprofHotFunction fires for both demos: their burners are hot by design)."""
+    import grafana_rules
+    rules, alerts = find("deploy/grafana/provisioning/alerting/pprof-exporter.yml"), \
+        find("deploy/prometheus/alerts.yml")
+    last = []
+
+    def all_ok():
+        # 3 s back, so no scrape lands inside the instant both sides read.
+        last[:] = grafana_rules.check_rules(prom.base, rules, TARGET, QUIET_TARGET,
+                                            time.time() - 3, alerts, must_fire=ALERT_EXPRS,
+                                            silent=HEALTH_ALERTS)
+        return all(ok for _, ok, _ in last)
+
+    poll(HEAVY_DEADLINE_S, all_ok, procs)
+    for title, ok, detail in last:
+        res.check(ok, f"Grafana rule {title}", detail)
+
+
 def dashboard_queries(variant_args):
     script = find("tests/deploy/dashboard_queries.py")
     args = [sys.executable, script,
@@ -603,7 +630,7 @@ def step_health(res, prom, exprs):
               ", ".join(f"{a}={rules.get(a, {}).get('state')}" for a in HEALTH_ALERTS))
 
 
-def write_exporter_config(path, demo_addr):
+def write_exporter_config(path, demo_addr, quiet_addr):
     cfg = {
         "global": {"scrape_interval": "10s", "scrape_timeout": "3s"},
         "targets": [{
@@ -617,6 +644,9 @@ def write_exporter_config(path, demo_addr):
             },
         }],
     }
+    quiet = dict(json.loads(json.dumps(cfg["targets"][0])), name=QUIET_TARGET,
+                 url=f"http://{quiet_addr}/debug/pprof/")
+    cfg["targets"].append(quiet)
     with open(path, "w") as f:
         yaml.safe_dump(cfg, f, sort_keys=False)
 
@@ -647,9 +677,13 @@ def main():
         demo_base = f"http://{demo_addr}"
         state = demo_switch(demo_base, leak=True, gc=True)
         log(f"demo on {demo_addr}: {state}")
+        quiet = Proc("quiet", [demo_bin, "-listen", "127.0.0.1:0"], logdir)
+        procs.append(quiet)
+        quiet_addr = quiet.wait_for_line(r"listening on (127\.0\.0\.1:\d+)", 30).group(1)
+        log(f"quiet demo on {quiet_addr}: {demo_switch(f'http://{quiet_addr}', leak=False, gc=False)}")
 
         config = os.path.join(workdir, "exporter.yml")
-        write_exporter_config(config, demo_addr)
+        write_exporter_config(config, demo_addr, quiet_addr)
         exporter = Proc("exporter", [exporter_bin, f"--config.file={config}",
                                      "--web.listen-address=127.0.0.1:0"], logdir)
         procs.append(exporter)
@@ -665,6 +699,7 @@ def main():
             raise Fatal(f"Prometheus never scraped the exporter:\n{prom_proc.tail()}")
 
         step_heavy(res, prom, exprs, procs)
+        step_grafana_rules(res, prom, procs)
         step_dashboard(res, prom, procs)
         step_quiet(res, prom, exprs, demo_base, procs)
         step_health(res, prom, exprs)
