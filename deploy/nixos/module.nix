@@ -269,14 +269,14 @@ in
 
     package = mkOption {
       type = types.package;
-      example = literalExpression "pkgs.callPackage ./deploy/nixos/package.nix { }";
       description = ''
         A derivation with an executable bin/pprof_exporter built from this
         repository. There is no default: nixpkgs has no pprof_exporter, and
-        deploy/nixos/package.nix (a Bazel build; see its header for how far
-        it is verified) is the starting point for one. Any build works that
-        takes the flags of ExecStart (--config.file, --web.listen-address,
-        --log.level, --web.config.file, --web.enable-pprof-reserve).
+        this repository ships no package expression yet. deploy/README.md
+        ("Which `package`?") says exactly what the binary needs. Any build
+        works that takes the flags of ExecStart (--config.file,
+        --web.listen-address, --log.level, --web.config.file,
+        --web.enable-pprof-reserve).
       '';
     };
 
