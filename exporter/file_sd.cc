@@ -351,58 +351,92 @@ void FileDiscovery::WatchDirectoriesLocked() {
   }
 }
 
-bool FileDiscovery::RefreshLocked() {
-  WatchDirectoriesLocked();
-  std::vector<std::vector<std::string>> paths(configs_.size());
-  std::set<std::string> all;
-  for (size_t i = 0; i < configs_.size(); ++i) {
-    for (const std::string& pattern : configs_[i].files) {
-      for (std::string& path : Glob(pattern)) {
-        all.insert(path);
-        paths[i].push_back(std::move(path));
-      }
+namespace {
+
+// The files each config's patterns match now, sorted, without repeats.
+std::vector<std::vector<std::string>> MatchedPaths(
+    const std::vector<FileSdConfig>& configs) {
+  std::vector<std::vector<std::string>> paths(configs.size());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    for (const std::string& pattern : configs[i].files) {
+      for (std::string& path : Glob(pattern)) paths[i].push_back(std::move(path));
     }
     std::sort(paths[i].begin(), paths[i].end());
     paths[i].erase(std::unique(paths[i].begin(), paths[i].end()),
                    paths[i].end());
   }
+  return paths;
+}
+
+// The discovered targets in order: config by config, file by file.
+template <typename FileStates>
+std::vector<std::pair<size_t, const DiscoveredTarget*>> Flatten(
+    const std::vector<std::vector<std::string>>& by_config,
+    const FileStates& files) {
+  std::vector<std::pair<size_t, const DiscoveredTarget*>> out;
+  for (size_t i = 0; i < by_config.size(); ++i) {
+    for (const std::string& path : by_config[i]) {
+      auto file = files.find(path);
+      if (file == files.end()) continue;
+      for (const DiscoveredTarget& t : file->second.targets) {
+        out.emplace_back(i, &t);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<FileDiscovery::FileState> FileDiscovery::ReadFileLocked(
+    const std::string& path, const FileState* previous) {
+  absl::StatusOr<std::string> text = ReadConfigFile(path, kMaxFileBytes);
+  if (!text.ok() && absl::IsNotFound(text.status())) {
+    return std::nullopt;  // deleted since the glob: as if not matched
+  }
+  absl::StatusOr<std::vector<DiscoveredTarget>> parsed =
+      text.ok() ? ParseTargetGroups(*text, path)
+                : absl::StatusOr<std::vector<DiscoveredTarget>>(text.status());
+  FileState state;
+  if (parsed.ok()) {
+    state.targets = *std::move(parsed);
+    if (previous != nullptr && !previous->error.empty()) {
+      Log(LogLevel::kInfo, "service discovery file fixed",
+          {{"file", path}, {"targets", absl::StrCat(state.targets.size())}});
+    }
+    return state;
+  }
+  ++failures_;
+  if (previous != nullptr) state.targets = previous->targets;
+  state.error = std::string(parsed.status().message());
+  // Once per distinct error: the file is re-read on every refresh.
+  if (previous == nullptr || previous->error != state.error) {
+    Log(LogLevel::kError,
+        "error reading service discovery file; keeping its previous targets",
+        {{"file", path},
+         {"kept_targets", absl::StrCat(state.targets.size())},
+         {"err", state.error}});
+  }
+  return state;
+}
+
+bool FileDiscovery::RefreshLocked() {
+  WatchDirectoriesLocked();
+  std::vector<std::vector<std::string>> paths = MatchedPaths(configs_);
+  std::set<std::string> all;
+  for (const auto& list : paths) all.insert(list.begin(), list.end());
 
   std::map<std::string, FileState> next;
   std::set<std::string> vanished;
   for (const std::string& path : all) {
     const auto old = files_.find(path);
-    const FileState* previous = old == files_.end() ? nullptr : &old->second;
-    absl::StatusOr<std::string> text = ReadConfigFile(path, kMaxFileBytes);
-    if (!text.ok() && absl::IsNotFound(text.status())) {
-      vanished.insert(path);  // deleted since the glob: as if not matched
-      continue;
-    }
-    absl::StatusOr<std::vector<DiscoveredTarget>> parsed =
-        text.ok()
-            ? ParseTargetGroups(*text, path)
-            : absl::StatusOr<std::vector<DiscoveredTarget>>(text.status());
-    FileState state;
-    if (parsed.ok()) {
-      state.targets = *std::move(parsed);
-      if (previous != nullptr && !previous->error.empty()) {
-        Log(LogLevel::kInfo, "service discovery file fixed",
-            {{"file", path}, {"targets", absl::StrCat(state.targets.size())}});
-      }
+    std::optional<FileState> state = ReadFileLocked(
+        path, old == files_.end() ? nullptr : &old->second);
+    if (state.has_value()) {
+      next[path] = *std::move(state);
     } else {
-      ++failures_;
-      if (previous != nullptr) state.targets = previous->targets;
-      state.error = std::string(parsed.status().message());
-      // Once per distinct error: the file is re-read on every refresh.
-      if (previous == nullptr || previous->error != state.error) {
-        Log(LogLevel::kError,
-            "error reading service discovery file; keeping its previous "
-            "targets",
-            {{"file", path},
-             {"kept_targets", absl::StrCat(state.targets.size())},
-             {"err", state.error}});
-      }
+      vanished.insert(path);
     }
-    next[path] = std::move(state);
   }
   for (const auto& [path, state] : files_) {
     if (next.count(path) == 0 && !state.targets.empty()) {
@@ -418,22 +452,8 @@ bool FileDiscovery::RefreshLocked() {
   }
 
   // Changed: the sequence of (config, target) differs.
-  auto flatten = [](const std::vector<std::vector<std::string>>& by_config,
-                    const std::map<std::string, FileState>& files) {
-    std::vector<std::pair<size_t, const DiscoveredTarget*>> out;
-    for (size_t i = 0; i < by_config.size(); ++i) {
-      for (const std::string& path : by_config[i]) {
-        auto file = files.find(path);
-        if (file == files.end()) continue;
-        for (const DiscoveredTarget& t : file->second.targets) {
-          out.emplace_back(i, &t);
-        }
-      }
-    }
-    return out;
-  };
-  const auto before = flatten(paths_, files_);
-  const auto after = flatten(paths, next);
+  const auto before = Flatten(paths_, files_);
+  const auto after = Flatten(paths, next);
   const bool changed =
       before.size() != after.size() ||
       !std::equal(before.begin(), before.end(), after.begin(),

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -118,6 +119,11 @@ class FileDiscovery {
   void Loop();
   // Re-globs and re-reads every file; true if the targets changed.
   bool RefreshLocked();
+  // Reads and parses one file; a file that fails keeps the targets of
+  // `previous`. Logs the first failure and the fix. Nullopt if the file is
+  // gone.
+  std::optional<FileState> ReadFileLocked(const std::string& path,
+                                          const FileState* previous);
   void WatchDirectoriesLocked();
   // Reads inotify events; true if any concerned a watched directory.
   bool DrainEvents();
