@@ -13,7 +13,7 @@ import warnings
 
 sys.dont_write_bytecode = True
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "daemon"))
+sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "lib"))
 import harness as h  # noqa: E402
 
 # 2026-11-27T13:05:44.123Z.pb.gz

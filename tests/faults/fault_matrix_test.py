@@ -50,13 +50,11 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 _HERE = os.path.dirname(os.path.abspath(__file__))
-# The daemon tests' harness, shared (a data dependency under Bazel; the
-# sibling directory in a checkout and in the runfiles tree alike).
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "daemon"))
+# The shared harness (a data dependency under Bazel; the sibling directory
+# in a checkout and in the runfiles tree alike).
+sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "lib"))
 import harness as h  # noqa: E402
 
-FAULT_SERVER = os.path.join(_HERE, "fault_server.py")
-TESTDATA = os.path.join(os.path.dirname(_HERE), "testdata")
 
 # Two kinds on a 1 s interval with a 1 s timeout: the default for a fault.
 TWO = "{goroutine: {interval: 1s, timeout: 1s}, heap: {interval: 1s, timeout: 1s}}"
@@ -113,11 +111,7 @@ WARMUP_SECONDS = 30.0        # of exporter uptime before the first RSS window
 
 class Env:
     def __init__(self):
-        self.server = h.shared(h.Proc([sys.executable, "-u", FAULT_SERVER,
-                                       "--testdata", TESTDATA], "fault_server"))
-        m = self.server.wait_output(r"listening on 127\.0\.0\.1:(\d+) refused (\d+)\n",
-                                    stream="stdout")
-        self.port, self.refused_port = int(m.group(1)), int(m.group(2))
+        self.server = h.shared(h.FaultServer())
         targets = []
         for name, (_, profiles) in FAULTS.items():
             targets.append((name, profiles))
@@ -131,16 +125,13 @@ class Env:
         self.started = time.monotonic()
 
     def url(self, mode):
-        port = self.refused_port if mode == "refused" else self.port
-        return "http://127.0.0.1:%d/%s/debug/pprof/" % (port, mode)
+        return self.server.url(mode)
 
     def control(self, path):
-        status, _, body = h.http_get("http://127.0.0.1:%d/_control/%s" % (self.port, path))
-        h.check_eq(status, 200, "fault server /_control/%s status" % path)
-        return body
+        return self.server.control(path)
 
     def stats(self):
-        return json.loads(self.control("stats"))
+        return self.server.stats()
 
 
 _env = None
@@ -252,7 +243,7 @@ def healthy_want():
         want = {}
         for kind in h.KINDS:
             if kind in SLOTS[HEALTHY]:
-                reduced = h.reduce_file(os.path.join(TESTDATA, kind + ".pb.gz"), kind, HEALTHY)
+                reduced = h.reduce_file(h.testdata(kind + ".pb.gz"), kind, HEALTHY)
                 for key, value in reduced.samples.items():
                     want.setdefault(key, value)
         _healthy_want = want
@@ -321,7 +312,7 @@ def test_fault_matrix():
     bad = window_problems(m, HEALTHY, unchanged=True)
     h.check(not bad, "healthy target (same bytes every scrape): window totals not 0: %r" % bad)
     for kind in SLOTS[HEALTHY]:
-        with open(os.path.join(TESTDATA, kind + ".pb.gz"), "rb") as f:
+        with open(h.testdata(kind + ".pb.gz"), "rb") as f:
             size = len(f.read())
         h.check_eq(m.one("pprof_profile_bytes", target=HEALTHY, profile=kind), size,
                    "pprof_profile_bytes{%s,%s}" % (HEALTHY, kind))

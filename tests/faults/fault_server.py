@@ -17,9 +17,12 @@ answers every profile kind the same (broken) way:
   reset        headers with the full Content-Length, half the body, then a
                TCP RST (SO_LINGER 0 + close)                    -> connect
   notfound     404 "404 page not found"                         -> http_status
+  error500     500 without X-Go-Pprof: a plain server error     -> http_status
   busy         500 with "X-Go-Pprof: 1" and Go's "cpu profiling already in
                use" text                                        -> profiler_busy
   html         200 text/html, a web page instead of a profile   -> decode
+  garbage      200 application/octet-stream, bytes that are no profile
+                                                                -> decode
   truncated    200 with the first half of the fixture (and that length)
                                                                 -> decode
   huge_length  200 with Content-Length 64 MiB + 1, then zeros up to that
@@ -59,8 +62,8 @@ import urllib.parse
 
 KINDS = ("cpu", "heap", "allocs", "goroutine", "mutex", "block")
 FETCH_CAP = 64 << 20  # the exporter's limit on a compressed profile
-MODES = ("ok", "silent", "slow", "reset", "notfound", "busy", "html", "truncated",
-         "huge_length", "huge_stream", "restart")
+MODES = ("ok", "silent", "slow", "reset", "notfound", "error500", "busy", "html",
+         "garbage", "truncated", "huge_length", "huge_stream", "restart")
 
 _ZEROS = memoryview(bytes(256 << 10))
 HUGE_STREAM_BYTES = FETCH_CAP + (8 << 20)
@@ -331,11 +334,15 @@ class FaultServer:
         elif mode == "notfound":
             self._respond(conn, 404, b"404 page not found\n", "text/plain; charset=utf-8",
                           extra=[("X-Content-Type-Options", "nosniff")])
+        elif mode == "error500":
+            self._respond(conn, 500, b"internal error\n", "text/plain; charset=utf-8")
         elif mode == "busy":
             self._respond(conn, 500, BUSY_TEXT, "text/plain; charset=utf-8",
                           extra=[("X-Go-Pprof", "1"), ("X-Content-Type-Options", "nosniff")])
         elif mode == "html":
             self._respond(conn, 200, HTML_PAGE, "text/html; charset=utf-8")
+        elif mode == "garbage":
+            self._respond(conn, 200, b"this is not a profile\n")
         elif mode == "truncated":
             self._respond(conn, 200, fixture[:len(fixture) // 2])
         elif mode == "huge_length":
