@@ -12,7 +12,8 @@ in order (each also runs alone: `python3 fault_matrix_test.py restart`).
  * test_fault_matrix: every fault target shows pprof_up 0 for each of its
    profiles, pprof_scrape_errors_total grows under the expected reason and
    only that one, no last-success timestamp, no profile bytes and no derived
-   series, and a warn "scrape failed" log line with that reason; timeouts
+   series, and a warn "scrape failed" log line with that reason (one
+   target serves healthy profiles over its series_limit); timeouts
    give up at about the configured 1 s, a reset fails at once. The healthy
    target keeps pprof_up 1, no errors, advancing last-success timestamps,
    and series equal to `pprof_exporter reduce` of the fixtures it serves.
@@ -73,7 +74,15 @@ FAULTS = {
     # Streams 64 MiB per attempt: a longer interval, and a timeout that a
     # loaded machine cannot confuse with too_large.
     "huge_stream": ("too_large", "{heap: {interval: 3s, timeout: 3s}}"),
+    # Healthy profiles (the `ok` route) whose series exceed the target's
+    # series_limit (SERIES_LIMITED below): each scrape is refused whole.
+    "series_limit": ("series_limit", TWO),
 }
+# Targets that are not a fault server mode of their own: (mode, extra
+# config lines). A limit of 4 leaves 2 series to each of the two kinds;
+# the fixtures' heap and goroutine profiles give dozens.
+SERIES_LIMITED = ("ok", "    series_limit: 4\n")
+TARGET_SETUP = {"series_limit": SERIES_LIMITED}
 HEALTHY = "ok"
 HEALTHY_PROFILES = ("{cpu: {interval: 3s, timeout: 1s, seconds: 1}, "
                     "heap: {interval: 1s, timeout: 1s}, allocs: {interval: 1s, timeout: 1s}, "
@@ -118,14 +127,15 @@ class Env:
         targets.append((HEALTHY, HEALTHY_PROFILES))
         targets.append((RESTART, RESTART_PROFILES))
         config = "targets:\n" + "".join(
-            "  - name: %s\n    url: %s\n    profiles: %s\n" % (name, self.url(name), profiles)
+            "  - name: %s\n    url: %s\n    profiles: %s\n%s" % (
+                name, self.url(name), profiles, TARGET_SETUP.get(name, (None, ""))[1])
             for name, profiles in targets)
         self.config_path = h.write_file("faults.yml", config)
         self.exporter = h.shared(h.Exporter("--config.file=" + self.config_path))
         self.started = time.monotonic()
 
-    def url(self, mode):
-        return self.server.url(mode)
+    def url(self, target):
+        return self.server.url(TARGET_SETUP.get(target, (target,))[0])
 
     def control(self, path):
         return self.server.control(path)

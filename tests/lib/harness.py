@@ -145,6 +145,16 @@ def report_skip(reason):
     print("%s %s" % (SKIPPED_MARKER, reason), flush=True)
 
 
+def skip_or_fail(msg):
+    """For a part of a test (not run by run_tests) that cannot run because
+    something scripts/deps.sh installs is missing: under CI=true a
+    TestFailure, otherwise the marker line; the caller then leaves the part
+    out."""
+    if in_ci():
+        raise TestFailure("CI=true: " + msg)
+    report_skip(msg)
+
+
 def require_tool(name, package):
     """The path of tool `name` (Debian `package`, installed by
     scripts/deps.sh). Missing: the test is skipped, or fails under CI=true."""
@@ -616,7 +626,7 @@ HEALTH_FAMILIES = frozenset({
     "pprof_up", "pprof_scrape_duration_seconds", "pprof_scrape_errors_total",
     "pprof_profile_bytes", "pprof_last_success_timestamp_seconds"})
 ERROR_REASONS = ("connect", "timeout", "http_status", "profiler_busy",
-                 "too_large", "decode")
+                 "too_large", "decode", "series_limit")
 KINDS = ("cpu", "heap", "allocs", "goroutine", "mutex", "block")
 
 
