@@ -1,6 +1,6 @@
 """Shared helpers of tests/archive: configs, the archive directory on disk,
 `go tool pprof` with a private HOME, and bcrypt hashes. The processes and
-HTTP come from tests/daemon/harness.py."""
+HTTP come from tests/lib/harness.py."""
 
 import base64
 import os
@@ -92,10 +92,6 @@ def go_env():
                    PPROF_BINARY_PATH=os.path.join(tmp, "nobinaries"))
         _GO_ENV = env
     return _GO_ENV
-
-
-def have_go():
-    return shutil.which("go") is not None
 
 
 def go_pprof(*args, timeout=120):
