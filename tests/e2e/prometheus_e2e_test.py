@@ -166,8 +166,12 @@ def start_prometheus(prom_bin, workdir, exporter_addr):
     m = proc.wait_output(r'msg="Listening on" address=127\.0\.0\.1:(\d+)',
                          timeout=60)
     prom = Prometheus("http://127.0.0.1:%s" % m.group(1))
-    h.poll(lambda: check_alive() and h.http_get(prom.base + "/-/ready")[0] == 200, 60,
-           "Prometheus ready", fatal=(h.TestFailure,))
+    def ready():
+        h.check(proc.alive(), "prometheus exited (code %s)\n%s"
+                % (proc.popen.returncode, proc.stderr_tail()))
+        return h.http_get(prom.base + "/-/ready")[0] == 200
+
+    h.poll(ready, 60, "Prometheus ready", fatal=(h.TestFailure,))
     return proc, prom
 
 
