@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "exporter/fetch.h"
+#include "exporter/testing/http_stub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -34,29 +35,9 @@ void WriteFile(const std::string& path, const std::string& contents) {
   out << contents;
 }
 
-class Server {
- public:
-  Server() {
-    port_ = server.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server.listen_after_bind(); });
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (!server.is_running() && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  }
-  ~Server() {
-    server.stop();
-    thread_.join();
-  }
-  std::string Url(const std::string& scheme, const std::string& path) const {
-    return absl::StrCat(scheme, "://127.0.0.1:", port_, path);
-  }
-
-  httplib::Server server;
-
- private:
-  int port_ = 0;
-  std::thread thread_;
+// Started on construction.
+struct Server : testing::HttpStub {
+  Server() { Start(); }
 };
 
 TEST(AuthorizationHeaderTest, Inline) {
@@ -140,14 +121,14 @@ TEST(FetchAuthTest, SendsTheHeader) {
   FetchOptions bearer;
   bearer.auth = FetchOptions::Auth::kAuthorization;
   bearer.credentials = kToken;
-  FetchResult r = Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 100,
+  FetchResult r = Fetcher().Get(s.Url("/p"), absl::Seconds(5), 100,
                                 bearer);
   EXPECT_EQ(r.failure, FetchFailure::kNone) << r.error;
   EXPECT_EQ(r.body, "ok");
   EXPECT_EQ(seen, absl::StrCat("Bearer ", kToken));
 
   // Without options: no header at all.
-  r = Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 100);
+  r = Fetcher().Get(s.Url("/p"), absl::Seconds(5), 100);
   EXPECT_EQ(r.failure, FetchFailure::kNone) << r.error;
   EXPECT_EQ(seen, "");
 }
@@ -164,7 +145,7 @@ TEST(FetchAuthTest, UnreadableSecretFileIsAConnectFailure) {
   basic.username = "u";
   basic.password_file = TempPath("missing-password");
   FetchResult r =
-      Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 100, basic);
+      Fetcher().Get(s.Url("/p"), absl::Seconds(5), 100, basic);
   EXPECT_EQ(r.failure, FetchFailure::kConnect);
   EXPECT_THAT(r.error, HasSubstr("cannot read basic_auth.password_file"));
   EXPECT_FALSE(called);  // nothing was sent without the credentials
@@ -188,7 +169,7 @@ TEST(FetchAuthTest, SecretsEchoedByTheTargetAreRedacted) {
   basic.username = "alice";
   basic.password = kPassword;
   FetchResult r =
-      Fetcher().Get(s.Url("http", "/p"), absl::Seconds(5), 1000, basic);
+      Fetcher().Get(s.Url("/p"), absl::Seconds(5), 1000, basic);
   EXPECT_EQ(r.failure, FetchFailure::kHttpStatus);
   EXPECT_EQ(r.http_status, 401);
   EXPECT_THAT(r.error, HasSubstr("HTTP 401"));
@@ -203,7 +184,7 @@ TEST(FetchTlsTest, PlainHttpServerIsAConnectFailure) {
   s.server.Get("/p", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
-  FetchResult r = Fetcher().Get(s.Url("https", "/p"), absl::Seconds(5), 100);
+  FetchResult r = Fetcher().Get(s.Url("/p", "https"), absl::Seconds(5), 100);
   EXPECT_EQ(r.failure, FetchFailure::kConnect) << r.error;
   EXPECT_THAT(r.error, HasSubstr("https://127.0.0.1:"));
 }

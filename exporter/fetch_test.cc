@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "exporter/testing/http_stub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -22,50 +23,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// An httplib::Server on an ephemeral port, served from its own thread.
-// Handlers that block wait on `release`, which teardown notifies so the
-// server can stop without waiting for them to time out. Handlers may still
-// run after the client gave up: declare what they use before the server.
-class TestServer {
- public:
-  explicit TestServer(const std::string& host = "127.0.0.1") : host_(host) {}
-  ~TestServer() {
-    release.Notify();
-    if (thread_.joinable()) {
-      server.stop();
-      thread_.join();
-    }
-  }
-
-  // False if the address cannot be bound (e.g. no IPv6 loopback).
-  bool Start() {
-    port_ = server.bind_to_any_port(host_);
-    if (port_ <= 0) return false;
-    thread_ = std::thread([this] { server.listen_after_bind(); });
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (!server.is_running() && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    return server.is_running();
-  }
-
-  std::string Url(const std::string& path) const {
-    const std::string host =
-        host_.find(':') == std::string::npos ? host_ : "[" + host_ + "]";
-    return absl::StrCat("http://", host, ":", port_, path);
-  }
-
-  // Blocks a handler until teardown (bounded, in case teardown never comes).
-  void Hold() { release.WaitForNotificationWithTimeout(absl::Seconds(20)); }
-
-  httplib::Server server;
-  absl::Notification release;
-
- private:
-  std::string host_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using TestServer = testing::HttpStub;
 
 // A port nothing listens on: bound once, then closed.
 int ClosedPort() {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "exporter/testing/fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "profile/decode.h"
@@ -30,19 +31,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
 
-std::string FixtureDir() {
-  if (const char* src = std::getenv("TEST_SRCDIR")) {
-    return absl::StrCat(src, "/pprof_exporter/tests/testdata");
-  }
-  return "tests/testdata";
-}
-
-std::string ReadFixture(const std::string& name) {
-  std::ifstream in(FixtureDir() + "/" + name, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using testing::FixtureDir;
+using testing::ReadFixture;
 
 std::vector<std::string> Names(const std::vector<MetricFamily>& families) {
   std::vector<std::string> names;

@@ -23,6 +23,8 @@
 #include "exporter/fetch.h"
 #include "exporter/metrics.h"
 #include "exporter/snapshot.h"
+#include "exporter/testing/fixture.h"
+#include "exporter/testing/http_stub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "profile/decode.h"
@@ -35,19 +37,7 @@ using ::prometheus::MetricFamily;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string FixtureDir() {
-  if (const char* src = std::getenv("TEST_SRCDIR")) {
-    return absl::StrCat(src, "/pprof_exporter/tests/testdata");
-  }
-  return "tests/testdata";
-}
-
-std::string ReadFixture(const std::string& name) {
-  std::ifstream in(FixtureDir() + "/" + name, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using testing::ReadFixture;
 
 // A port nothing listens on: bound once, then closed.
 int ClosedPort() {
@@ -71,7 +61,7 @@ class FakePprof {
   FakePprof()
       : goroutine_(ReadFixture("goroutine.pb.gz")),
         cpu_(ReadFixture("cpu.pb.gz")) {
-    server_.Get("/debug/pprof/goroutine",
+    stub_.server.Get("/debug/pprof/goroutine",
                 [this](const httplib::Request&, httplib::Response& res) {
                   switch (goroutine_mode.load()) {
                     case Mode::kProfile:
@@ -85,7 +75,7 @@ class FakePprof {
                       break;
                   }
                 });
-    server_.Get("/debug/pprof/profile",
+    stub_.server.Get("/debug/pprof/profile",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   {
                     absl::MutexLock lock(&mu_);
@@ -96,41 +86,25 @@ class FakePprof {
                   }
                   res.set_content(cpu_, "application/octet-stream");
                 });
-    server_.Get("/debug/pprof/heap",
+    stub_.server.Get("/debug/pprof/heap",
                 [](const httplib::Request&, httplib::Response& res) {
                   ServeHtml(res);
                 });
-    server_.Get("/debug/pprof/mutex",
+    stub_.server.Get("/debug/pprof/mutex",
                 [](const httplib::Request&, httplib::Response& res) {
                   ServeBusy(res);
                 });
-    server_.Get("/debug/pprof/block",
+    stub_.server.Get("/debug/pprof/block",
                 [](const httplib::Request&, httplib::Response& res) {
                   res.status = 404;
                   res.set_content("404 page not found\n", "text/plain");
                 });
   }
 
-  ~FakePprof() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-  }
-
-  bool Start() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    if (port_ <= 0) return false;
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (!server_.is_running() && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    return server_.is_running();
-  }
+  bool Start() { return stub_.Start(); }
 
   std::string BaseUrl() const {
-    return absl::StrCat("http://127.0.0.1:", port_, "/debug/pprof/");
+    return stub_.Url("/debug/pprof/");
   }
 
   std::vector<std::string> cpu_seconds() {
@@ -158,9 +132,7 @@ class FakePprof {
   const std::string cpu_;
   absl::Mutex mu_;
   std::vector<std::string> cpu_seconds_;
-  int port_ = 0;
-  httplib::Server server_;
-  std::thread thread_;
+  testing::HttpStub stub_;
 };
 
 TargetConfig Target(const std::string& base_url) {

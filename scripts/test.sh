@@ -14,8 +14,13 @@
 # PPROF_QUICK=1 scripts/test.sh skips these three (they take most of the
 # time: a cold run builds everything twice more with clang); CI runs
 # everything. PPROF_CACHE_DIR moves the three output bases elsewhere. Installs missing Debian packages first. README's second
-# command. The last line counts the tests of every stage; a sanitizer
-# stage's results are listed as "//target (asan) PASSED" and so on.
+# command. The last line counts the tests of every stage ("N passed, N
+# failed, N skipped"); a sanitizer stage's results are listed as
+# "//target (asan) PASSED" and so on. A test that printed the skip marker
+# (PPROF_TEST_SKIPPED:, see tests/lib/skip.sh and harness.py) is listed as
+# SKIPPED with its reasons and not counted as passed. Under CI=true (passed
+# to the tests by .bazelrc) a missing tool that scripts/deps.sh installs is
+# a failure, and so is a missing ../shared/fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -23,11 +28,35 @@ scripts/deps.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
+
+# list_skips OUT TESTLOGS [STAGE]: for each target that OUT lists as PASSED
+# whose test.log under TESTLOGS has skip markers, adds a line
+# "//target [(STAGE)] SKIPPED: reasons" to the log.
+list_skips() {
+  local out="$1" testlogs="$2" stage="${3:+ ($3)}" target file reasons
+  { grep -oE '^//[^ ]+ .*PASSED' "$out" || true; } | awk '{print $1}' | while read -r target; do
+    file="$testlogs/${target#//}"
+    file="${file/://}/test.log"
+    [ -f "$file" ] || continue
+    reasons=$(sed -n 's/^PPROF_TEST_SKIPPED: //p' "$file" | paste -sd ';' -)
+    [ -z "$reasons" ] || echo "$target$stage SKIPPED: $reasons" | tee -a "$log"
+  done
+}
+
 # --experimental_repository_disable_download: fail on any new download.
 bazel test //... --experimental_repository_disable_download "$@" 2>&1 \
   | tee "$log" || status=$?
+list_skips "$log" "$(bazel info bazel-testlogs 2>/dev/null)"
 
-if [ -d ../shared/fixtures ]; then
+if [ ! -d ../shared/fixtures ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "//profile:fixtures_test (shared fixtures) FAILED: CI=true and ../shared/fixtures is absent" | tee -a "$log"
+    status=1
+  else
+    echo "//profile:fixtures_test (shared fixtures) PASSED" >>"$log"
+    echo "//profile:fixtures_test (shared fixtures) SKIPPED: ../shared/fixtures is absent" | tee -a "$log"
+  fi
+else
   echo "== fixture test over $(cd ../shared/fixtures && pwd)"
   if PPROF_FIXTURE_DIR="$(cd ../shared/fixtures && pwd)" \
       bazel run -c opt //profile:fixtures_test 2>&1 | tee -a "$log"; then
@@ -58,6 +87,7 @@ else
     bazel --output_base="$base" "$@" 2>&1 \
       | sed -E "s|^(//[^ ]+) |\1 ($name) |" | tee "$out" || rc=$?
     cat "$out" >>"$log"
+    list_skips "$out" "$(bazel --output_base="$base" info --config="$name" bazel-testlogs 2>/dev/null)" "$name"
     if [ "$rc" -ne 0 ]; then
       status=1
       listed=$(grep -cE '^//[^ ]+ .*FAILED TO BUILD' "$out" || true)
@@ -100,8 +130,10 @@ else
     //exporter:all //tests/daemon:all
 fi
 
-passed=$(grep -cE '^//[^ ]+ .*PASSED' "$log" || true)
+# A skipped target also has its PASSED line (Bazel's verdict).
+skipped=$(grep -cE '^//[^ ]+ .*SKIPPED' "$log" || true)
+passed=$(( $(grep -cE '^//[^ ]+ .*PASSED' "$log" || true) - skipped ))
 failed=$(grep -cE '^//[^ ]+ .*(FAILED|TIMEOUT|NO STATUS)' "$log" || true)
-echo "${passed} passed, ${failed} failed"
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ] || status=1
 exit "$status"

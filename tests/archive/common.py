@@ -1,6 +1,6 @@
 """Shared helpers of tests/archive: configs, the archive directory on disk,
 `go tool pprof` with a private HOME, and bcrypt hashes. The processes and
-HTTP come from tests/daemon/harness.py."""
+HTTP come from tests/lib/harness.py."""
 
 import base64
 import os
@@ -13,7 +13,7 @@ import warnings
 
 sys.dont_write_bytecode = True
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "daemon"))
+sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "lib"))
 import harness as h  # noqa: E402
 
 # 2026-11-27T13:05:44.123Z.pb.gz
@@ -92,10 +92,6 @@ def go_env():
                    PPROF_BINARY_PATH=os.path.join(tmp, "nobinaries"))
         _GO_ENV = env
     return _GO_ENV
-
-
-def have_go():
-    return shutil.which("go") is not None
 
 
 def go_pprof(*args, timeout=120):

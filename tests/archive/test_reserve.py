@@ -55,9 +55,7 @@ def check_pprof(rc, out, err, what, want_type):
 
 
 def test_go_tool_pprof_latest_and_archive():
-    if not common.have_go():
-        print("SKIP: go is not installed")
-        return
+    h.require_tool("go", "golang-go")
     demo = h.Demo()
     sock, dead_port = h.free_port_not_listening()
     adir = os.path.join(h.tmpdir(), "reserve")
@@ -205,9 +203,7 @@ def test_reserve_behind_basic_auth():
         h.check_eq(status, 404 if "nosuch" in path else 200,
                    "GET %s with the password" % path)
 
-    if not common.have_go():
-        print("SKIP: go is not installed")
-        return
+    h.require_tool("go", "golang-go")
     url = "http://alice:%s@127.0.0.1:%d/debug/pprof/a%%2Fb/heap" % (password, e.port)
     rc, out, err, _ = common.go_pprof("-top", url)
     check_pprof(rc, out, err, "go tool pprof -top with credentials", "inuse_space")

@@ -12,7 +12,9 @@ precision. Totals of the other sample types are compared through
 service counting through `-focus` and `-tags`. The fixture JSON lists are
 also checked against pprof, so a drift in either is caught.
 
-Skips (exit 0 with SKIP) when `go` is not installed.
+Skipped (harness.SKIPPED_MARKER, exit 0) when `go` or the pprof Go library
+is not installed; under CI=true that is a failure (scripts/deps.sh installs
+both).
 """
 
 import json
@@ -504,8 +506,9 @@ def check_generated():
     check_gperftools_heap)."""
     gopath = "/usr/share/gocode"
     if not os.path.isdir(os.path.join(gopath, "src/github.com/google/pprof/profile")):
-        print("NOTE: %s lacks github.com/google/pprof/profile; skipping the generated profiles"
-              % gopath)
+        testenv.harness.skip_or_fail(
+            "generated profiles: %s lacks github.com/google/pprof/profile (Debian package "
+            "golang-github-google-pprof-dev)" % gopath)
         return
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen_profiles.go")
     out = os.path.join(testenv.tmpdir(), "generated")
@@ -567,7 +570,8 @@ def main():
     global GO, EXPORTER, TESTDATA
     GO = shutil.which("go")
     if not GO:
-        print("SKIP: go is not installed; cannot compare with go tool pprof")
+        testenv.harness.skip_or_fail("go is not installed (Debian package golang-go); "
+                                     "cannot compare with go tool pprof")
         return 0
     EXPORTER = testenv.exporter()
     TESTDATA = testenv.testdata()

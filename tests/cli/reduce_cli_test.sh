@@ -15,6 +15,8 @@ else
   ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fi
 HERE="$ROOT/tests/cli"
+# shellcheck source=../lib/skip.sh
+source "$ROOT/tests/lib/skip.sh"
 BIN="${PPROF_EXPORTER:-$ROOT/exporter/pprof_exporter}"
 [[ -x "$BIN" ]] || BIN="$ROOT/bazel-bin/exporter/pprof_exporter"
 TD="${PPROF_TESTDATA:-$ROOT/tests/testdata}"
@@ -61,10 +63,7 @@ reason_line() {
 # promtool check metrics prints lint problems (and exits non-zero on them);
 # any output at all counts as failure.
 PROMTOOL_OK=1
-if [[ ! -x "$PROMTOOL" ]]; then
-  echo "NOTE: $PROMTOOL not found; skipping the promtool checks"
-  PROMTOOL_OK=0
-fi
+pprof_have_tool "$PROMTOOL" prometheus "the promtool checks" || PROMTOOL_OK=0
 promtool_clean() {  # promtool_clean FILE DESCRIPTION
   [[ "$PROMTOOL_OK" == 1 ]] || return 0
   local out rc
@@ -235,7 +234,12 @@ if command -v go >/dev/null 2>&1 && [[ -d /usr/share/gocode/src/github.com/googl
     fail "could not build/run gen_profiles.go: $(cat "$TMP/escape.log")"
   fi
 else
-  echo "NOTE: go or /usr/share/gocode/.../pprof/profile missing; skipping the escaping checks"
+  missing=go package=golang-go
+  if command -v go >/dev/null 2>&1; then
+    missing=/usr/share/gocode/src/github.com/google/pprof/profile
+    package=golang-github-google-pprof-dev
+  fi
+  pprof_have_tool "$missing" "$package" "the escaping checks" || true
 fi
 
 echo

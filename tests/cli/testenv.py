@@ -2,38 +2,19 @@
 
 Works under `bazel test` (runfiles) and from a source checkout after
 `bazel build //exporter:pprof_exporter`. Overrides: PPROF_EXPORTER (binary),
-PPROF_TESTDATA (fixture directory).
+PPROF_TESTDATA (fixture directory). Finding files is tests/lib/harness.py's.
 """
 
 import os
 import subprocess
 import sys
 
-WORKSPACE = "pprof_exporter"
-_HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _candidates(rel):
-    out = []
-    srcdir = os.environ.get("TEST_SRCDIR")
-    if srcdir:
-        out.append(os.path.join(srcdir, os.environ.get("TEST_WORKSPACE", WORKSPACE), rel))
-    out.append(os.path.join(os.getcwd(), rel))
-    # Source checkout: tests/cli/ -> repository root.
-    root = os.path.dirname(os.path.dirname(_HERE))
-    out.append(os.path.join(root, rel))
-    if rel.startswith("exporter/"):
-        out.append(os.path.join(root, "bazel-bin", rel))
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
 
 
 def find(rel, env=None):
-    if env and os.environ.get(env):
-        return os.environ[env]
-    for c in _candidates(rel):
-        if os.path.exists(c):
-            return c
-    sys.exit("FATAL: cannot find %s (looked in %s)" % (rel, _candidates(rel)))
+    return harness.find(rel, env, built=rel.startswith("exporter/"))
 
 
 def exporter():
@@ -45,11 +26,7 @@ def testdata():
 
 
 def tmpdir():
-    d = os.environ.get("TEST_TMPDIR")
-    if not d:
-        import tempfile
-        d = tempfile.mkdtemp(prefix="pprof_cli_test.")
-    return d
+    return harness.tmpdir()
 
 
 def run(args, env=None, check_rc=None):

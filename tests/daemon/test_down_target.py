@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import harness as h  # noqa: E402
 
 CONFIG = """\
@@ -100,17 +100,17 @@ STUB_TARGET = """\
     url: %(url)s
     profiles: {heap: {interval: 1s, timeout: 1s}}
 """
-STUB_REASONS = {
-    "status404": "http_status",
-    "status500": "http_status",
+STUB_REASONS = {  # fault server mode: reason
+    "notfound": "http_status",
+    "error500": "http_status",
     "garbage": "decode",
-    "huge": "too_large",
+    "huge_length": "too_large",
     "silent": "timeout",
 }
 
 
 def test_error_reasons():
-    stub = h.StubPprof()
+    stub = h.FaultServer()
     try:
         path = h.write_file("stub.yml", STUB_CONFIG_HEAD + "".join(
             STUB_TARGET % {"mode": mode, "url": stub.url(mode)} for mode in STUB_REASONS))

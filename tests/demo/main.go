@@ -38,9 +38,10 @@ const (
 
 // Runtime switches, flipped by flags at start and by /demo/* at run time.
 var (
-	leakOn    atomic.Bool
-	gcHeavy   atomic.Bool
-	allocMode atomic.Int32 // 0 = allocPatternA, 1 = allocPatternB
+	leakOn     atomic.Bool
+	gcHeavy    atomic.Bool
+	loadPaused atomic.Bool  // the background load idles (hot function, GC, mutex, block)
+	allocMode  atomic.Int32 // 0 = allocPatternA, 1 = allocPatternB
 )
 
 // Sinks keep results reachable so the compiler cannot drop the work.
@@ -196,6 +197,9 @@ func hashLoop(ctx context.Context) { // ~12% of a core
 	defer t.Stop()
 	h := uint64(1)
 	for nextTick(ctx, t) {
+		if loadPaused.Load() {
+			continue
+		}
 		for deadline := time.Now().Add(12 * time.Millisecond); time.Now().Before(deadline); {
 			for i := uint64(0); i < 4096; i++ {
 				h = mix64(h + i)
@@ -211,6 +215,9 @@ func sortLoop(ctx context.Context) { // ~8% of a core
 	buf := make([]int, 2048) // reused, so sorting barely shows as allocation
 	seed := uint64(7)
 	for nextTick(ctx, t) {
+		if loadPaused.Load() {
+			continue
+		}
 		for deadline := time.Now().Add(8 * time.Millisecond); time.Now().Before(deadline); {
 			for i := range buf {
 				seed = seed*6364136223846793005 + 1442695040888963407
@@ -285,6 +292,9 @@ func churnLoop(ctx context.Context) {
 	i := 0
 	for nextTick(ctx, t) {
 		heavy := gcHeavy.Load()
+		if loadPaused.Load() && !heavy {
+			continue
+		}
 		if heavy && liveSet == nil {
 			liveSet = buildLiveSet(400000) // ~13 MB, all pointers to mark
 		}
@@ -311,6 +321,10 @@ var contended sync.Mutex
 // mutexContender holds a shared lock while sleeping, so the others queue on it.
 func mutexContender(ctx context.Context) {
 	for ctx.Err() == nil {
+		if loadPaused.Load() {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
 		contended.Lock()
 		time.Sleep(2 * time.Millisecond)
 		contended.Unlock()
@@ -336,7 +350,11 @@ func blockConsumer(ctx context.Context, ch <-chan int) {
 		case <-ctx.Done():
 			return
 		case <-ch:
-			time.Sleep(5 * time.Millisecond)
+			if loadPaused.Load() {
+				time.Sleep(100 * time.Millisecond)
+			} else {
+				time.Sleep(5 * time.Millisecond)
+			}
 		}
 	}
 }
@@ -377,6 +395,7 @@ func writeState(w http.ResponseWriter, services []*service) {
 	json.NewEncoder(w).Encode(map[string]interface{}{
 		"leak":              leakOn.Load(),
 		"gc_heavy":          gcHeavy.Load(),
+		"load":              !loadPaused.Load(),
 		"alloc_mode":        mode,
 		"services":          len(services),
 		"leaked_goroutines": leaked,
@@ -423,6 +442,7 @@ func registerControl(mux *http.ServeMux, services []*service) {
 		}
 	})))
 	mux.HandleFunc("/demo/gc", control(services, onOff(gcHeavy.Store)))
+	mux.HandleFunc("/demo/load", control(services, onOff(func(on bool) { loadPaused.Store(!on) })))
 	mux.HandleFunc("/demo/alloc", control(services, func(q url.Values) error {
 		switch q.Get("mode") {
 		case "a":
@@ -453,6 +473,7 @@ func main() {
 	nServices := flag.Int("services", 8, "number of simulated services")
 	leak := flag.Bool("leak", false, "leak goroutines in every service from the start")
 	heavy := flag.Bool("gc-heavy", false, "heavy GC churn from the start")
+	paused := flag.Bool("load-paused", false, "start with the background load idle (/demo/load?on=1 starts it); with it, hashLoop is a function above 10% of the CPU, PprofHotFunction's case")
 	load := flag.Bool("load", true, "run the background load (CPU burners, GC churn, mutex contention, blocking); -load=false keeps only the services, for overhead benchmarks")
 	flag.Parse()
 	log.SetFlags(0)
@@ -462,6 +483,7 @@ func main() {
 	runtime.SetBlockProfileRate(10000) // record waits of ~10µs and more
 	leakOn.Store(*leak)
 	gcHeavy.Store(*heavy)
+	loadPaused.Store(*paused)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

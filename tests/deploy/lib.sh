@@ -24,21 +24,22 @@ SKIPS=0
 
 pass() { echo "PASS: $*"; PASSES=$((PASSES + 1)); }
 fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
-# skip REASON: a check that could not run. Bazel has no "skipped" status, so
-# the reason also goes to $TEST_WARNINGS_OUTPUT_FILE and finish() prints
-# SKIPPED rather than a pass count.
+# skip REASON: a check that cannot run here. The marker line makes
+# scripts/test.sh report the target SKIPPED, not PASSED (Bazel has no
+# "skipped" status); under CI=true, where scripts/deps.sh has installed
+# every tool and ../shared is present, it is a failure.
 skip() {
+  if [[ "${CI:-}" == true ]]; then
+    fail "CI=true, so this is not skipped: $*"
+    return
+  fi
   echo "SKIP: $*"
+  echo "PPROF_TEST_SKIPPED: $*"
   SKIPS=$((SKIPS + 1))
-  [[ -z "${TEST_WARNINGS_OUTPUT_FILE:-}" ]] || echo "SKIPPED: $*" >>"$TEST_WARNINGS_OUTPUT_FILE"
 }
 
-# skip_tool TOOL REASON: TOOL is installed by scripts/deps.sh, so under
-# CI=true its absence is a failure, elsewhere a skip.
-skip_tool() {
-  if [[ "${CI:-}" == true ]]; then fail "$1 missing under CI=true (scripts/deps.sh installs it): $2"
-  else skip "$2"; fi
-}
+# skip_tool TOOL REASON: TOOL (installed by scripts/deps.sh) is missing.
+skip_tool() { skip "$1 missing: $2"; }
 
 # run NAME CMD...: runs CMD, PASS if it exits 0, FAIL (with its output) if not.
 run() {

@@ -29,7 +29,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "daemon"))
+                                "..", "lib"))
 import harness as h  # noqa: E402
 
 CONFIG = """\

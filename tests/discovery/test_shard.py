@@ -16,7 +16,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "daemon"))
+                                "..", "lib"))
 import harness as h  # noqa: E402
 
 STATIC = ["api", "billing", "search"]

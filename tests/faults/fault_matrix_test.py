@@ -12,7 +12,8 @@ in order (each also runs alone: `python3 fault_matrix_test.py restart`).
  * test_fault_matrix: every fault target shows pprof_up 0 for each of its
    profiles, pprof_scrape_errors_total grows under the expected reason and
    only that one, no last-success timestamp, no profile bytes and no derived
-   series, and a warn "scrape failed" log line with that reason; timeouts
+   series, and a warn "scrape failed" log line with that reason (one
+   target serves healthy profiles over its series_limit); timeouts
    give up at about the configured 1 s, a reset fails at once. The healthy
    target keeps pprof_up 1, no errors, advancing last-success timestamps,
    and series equal to `pprof_exporter reduce` of the fixtures it serves.
@@ -50,13 +51,11 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 _HERE = os.path.dirname(os.path.abspath(__file__))
-# The daemon tests' harness, shared (a data dependency under Bazel; the
-# sibling directory in a checkout and in the runfiles tree alike).
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "daemon"))
+# The shared harness (a data dependency under Bazel; the sibling directory
+# in a checkout and in the runfiles tree alike).
+sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "lib"))
 import harness as h  # noqa: E402
 
-FAULT_SERVER = os.path.join(_HERE, "fault_server.py")
-TESTDATA = os.path.join(os.path.dirname(_HERE), "testdata")
 
 # Two kinds on a 1 s interval with a 1 s timeout: the default for a fault.
 TWO = "{goroutine: {interval: 1s, timeout: 1s}, heap: {interval: 1s, timeout: 1s}}"
@@ -75,7 +74,15 @@ FAULTS = {
     # Streams 64 MiB per attempt: a longer interval, and a timeout that a
     # loaded machine cannot confuse with too_large.
     "huge_stream": ("too_large", "{heap: {interval: 3s, timeout: 3s}}"),
+    # Healthy profiles (the `ok` route) whose series exceed the target's
+    # series_limit (SERIES_LIMITED below): each scrape is refused whole.
+    "series_limit": ("series_limit", TWO),
 }
+# Targets that are not a fault server mode of their own: (mode, extra
+# config lines). A limit of 4 leaves 2 series to each of the two kinds;
+# the fixtures' heap and goroutine profiles give dozens.
+SERIES_LIMITED = ("ok", "    series_limit: 4\n")
+TARGET_SETUP = {"series_limit": SERIES_LIMITED}
 HEALTHY = "ok"
 HEALTHY_PROFILES = ("{cpu: {interval: 3s, timeout: 1s, seconds: 1}, "
                     "heap: {interval: 1s, timeout: 1s}, allocs: {interval: 1s, timeout: 1s}, "
@@ -113,34 +120,28 @@ WARMUP_SECONDS = 30.0        # of exporter uptime before the first RSS window
 
 class Env:
     def __init__(self):
-        self.server = h.shared(h.Proc([sys.executable, "-u", FAULT_SERVER,
-                                       "--testdata", TESTDATA], "fault_server"))
-        m = self.server.wait_output(r"listening on 127\.0\.0\.1:(\d+) refused (\d+)\n",
-                                    stream="stdout")
-        self.port, self.refused_port = int(m.group(1)), int(m.group(2))
+        self.server = h.shared(h.FaultServer())
         targets = []
         for name, (_, profiles) in FAULTS.items():
             targets.append((name, profiles))
         targets.append((HEALTHY, HEALTHY_PROFILES))
         targets.append((RESTART, RESTART_PROFILES))
         config = "targets:\n" + "".join(
-            "  - name: %s\n    url: %s\n    profiles: %s\n" % (name, self.url(name), profiles)
+            "  - name: %s\n    url: %s\n    profiles: %s\n%s" % (
+                name, self.url(name), profiles, TARGET_SETUP.get(name, (None, ""))[1])
             for name, profiles in targets)
         self.config_path = h.write_file("faults.yml", config)
         self.exporter = h.shared(h.Exporter("--config.file=" + self.config_path))
         self.started = time.monotonic()
 
-    def url(self, mode):
-        port = self.refused_port if mode == "refused" else self.port
-        return "http://127.0.0.1:%d/%s/debug/pprof/" % (port, mode)
+    def url(self, target):
+        return self.server.url(TARGET_SETUP.get(target, (target,))[0])
 
     def control(self, path):
-        status, _, body = h.http_get("http://127.0.0.1:%d/_control/%s" % (self.port, path))
-        h.check_eq(status, 200, "fault server /_control/%s status" % path)
-        return body
+        return self.server.control(path)
 
     def stats(self):
-        return json.loads(self.control("stats"))
+        return self.server.stats()
 
 
 _env = None
@@ -252,7 +253,7 @@ def healthy_want():
         want = {}
         for kind in h.KINDS:
             if kind in SLOTS[HEALTHY]:
-                reduced = h.reduce_file(os.path.join(TESTDATA, kind + ".pb.gz"), kind, HEALTHY)
+                reduced = h.reduce_file(h.testdata(kind + ".pb.gz"), kind, HEALTHY)
                 for key, value in reduced.samples.items():
                     want.setdefault(key, value)
         _healthy_want = want
@@ -321,7 +322,7 @@ def test_fault_matrix():
     bad = window_problems(m, HEALTHY, unchanged=True)
     h.check(not bad, "healthy target (same bytes every scrape): window totals not 0: %r" % bad)
     for kind in SLOTS[HEALTHY]:
-        with open(os.path.join(TESTDATA, kind + ".pb.gz"), "rb") as f:
+        with open(h.testdata(kind + ".pb.gz"), "rb") as f:
             size = len(f.read())
         h.check_eq(m.one("pprof_profile_bytes", target=HEALTHY, profile=kind), size,
                    "pprof_profile_bytes{%s,%s}" % (HEALTHY, kind))

@@ -17,14 +17,19 @@ answers every profile kind the same (broken) way:
   reset        headers with the full Content-Length, half the body, then a
                TCP RST (SO_LINGER 0 + close)                    -> connect
   notfound     404 "404 page not found"                         -> http_status
+  error500     500 without X-Go-Pprof: a plain server error     -> http_status
   busy         500 with "X-Go-Pprof: 1" and Go's "cpu profiling already in
                use" text                                        -> profiler_busy
   html         200 text/html, a web page instead of a profile   -> decode
+  garbage      200 application/octet-stream, bytes that are no profile
+                                                                -> decode
   truncated    200 with the first half of the fixture (and that length)
                                                                 -> decode
   huge_length  200 with Content-Length 64 MiB + 1, then zeros up to that
                length until the client hangs up                 -> too_large
   huge_stream  200 chunked, no Content-Length: 72 MiB of zeros  -> too_large
+  redirect     302 to the URL set by /_control/redirect?to=URL, plus the
+               path after /redirect (for "redirects are not followed")
   restart      the fixture while the generation is 0; from generation 1
                on, a copy whose every sample value is divided by 4, as if
                the process had restarted (cumulative counters go down)
@@ -33,7 +38,8 @@ and a refused target: a port bound but never listening, so a connect is
 refused (http://127.0.0.1:REFUSED/refused/debug/pprof/).
 
 Control (not pprof): GET /_control/generation?set=N sets the restart
-target's generation and answers the new one; GET /_control/stats answers
+target's generation and answers the new one; GET /_control/redirect?to=URL
+sets where the redirect target points; GET /_control/stats answers
 per-mode request counts as JSON.
 
 Nothing big is ever allocated: the zeros come from one 256 KiB buffer.
@@ -59,8 +65,8 @@ import urllib.parse
 
 KINDS = ("cpu", "heap", "allocs", "goroutine", "mutex", "block")
 FETCH_CAP = 64 << 20  # the exporter's limit on a compressed profile
-MODES = ("ok", "silent", "slow", "reset", "notfound", "busy", "html", "truncated",
-         "huge_length", "huge_stream", "restart")
+MODES = ("ok", "silent", "slow", "reset", "notfound", "error500", "busy", "html",
+         "garbage", "truncated", "huge_length", "huge_stream", "restart", "redirect")
 
 _ZEROS = memoryview(bytes(256 << 10))
 HUGE_STREAM_BYTES = FETCH_CAP + (8 << 20)
@@ -177,6 +183,7 @@ class FaultServer:
                           if k != "cpu"}
         self.restarted["cpu"] = self.fixtures["cpu"]
         self.generation = 0
+        self.redirect_to = ""
         self.counts = {}
         self.lock = threading.Lock()
         self.closing = threading.Event()
@@ -256,7 +263,7 @@ class FaultServer:
 
     def _respond(self, conn, status, body, content_type="application/octet-stream",
                  extra=(), length=None):
-        reason = {200: "OK", 404: "Not Found", 500: "Internal Server Error"}[status]
+        reason = {200: "OK", 302: "Found", 404: "Not Found", 500: "Internal Server Error"}[status]
         headers = ["HTTP/1.1 %d %s" % (status, reason),
                    "Content-Type: " + content_type,
                    "Content-Length: %d" % (len(body) if length is None else length),
@@ -331,11 +338,18 @@ class FaultServer:
         elif mode == "notfound":
             self._respond(conn, 404, b"404 page not found\n", "text/plain; charset=utf-8",
                           extra=[("X-Content-Type-Options", "nosniff")])
+        elif mode == "error500":
+            self._respond(conn, 500, b"internal error\n", "text/plain; charset=utf-8")
         elif mode == "busy":
             self._respond(conn, 500, BUSY_TEXT, "text/plain; charset=utf-8",
                           extra=[("X-Go-Pprof", "1"), ("X-Content-Type-Options", "nosniff")])
         elif mode == "html":
             self._respond(conn, 200, HTML_PAGE, "text/html; charset=utf-8")
+        elif mode == "garbage":
+            self._respond(conn, 200, b"this is not a profile\n")
+        elif mode == "redirect":
+            location = self.redirect_to + target[len("/redirect"):]
+            self._respond(conn, 302, b"", extra=[("Location", location)])
         elif mode == "truncated":
             self._respond(conn, 200, fixture[:len(fixture) // 2])
         elif mode == "huge_length":
@@ -360,7 +374,10 @@ class FaultServer:
         return False
 
     def _control(self, conn, path, query):
-        if path == ["generation"]:
+        if path == ["redirect"]:
+            self.redirect_to = query.get("to", [""])[0]
+            body = self.redirect_to.encode() + b"\n"
+        elif path == ["generation"]:
             if "set" in query:
                 self.generation = int(query["set"][0])
             body = b"%d\n" % self.generation

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Redirects are not followed: a target that answers 302 is a failed scrape.
 
-The target (harness.StubPprof in "redirect" mode) answers every request
+The target (the fault server's "redirect" mode) answers every request
 with 302 to another server. That other server (a recording proxy in front
 of the real Go demo) would serve a valid profile, so following the
 redirect would make the scrape succeed; and a redirect could carry the target's credentials to a
@@ -15,15 +15,16 @@ import sys
 
 sys.dont_write_bytecode = True
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "daemon"))
+sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "lib"))
 import harness as h  # noqa: E402
+import urllib.parse  # noqa: E402
 
 
 def test_redirect_is_not_followed():
     demo = h.Demo()
     other = h.RecordingProxy(demo.base)
-    redirector = h.StubPprof()
-    redirector.redirect_to = "http://127.0.0.1:%d" % other.port
+    redirector = h.FaultServer()
+    redirector.control("redirect?to=" + urllib.parse.quote("http://127.0.0.1:%d" % other.port))
     secret = "redirect-pass-Vb6"
     password_file = h.write_file("password", secret)
     config = h.write_file("redirect.yml", (
