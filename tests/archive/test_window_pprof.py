@@ -178,9 +178,7 @@ def check_kind(m, kind, kind_dir):
 
 
 def test_windows_equal_pprof_base():
-    if not common.have_go():
-        print("SKIP: go is not installed")
-        return
+    h.require_tool("go", "golang-go")
     demo = h.Demo()
     adir = os.path.join(h.tmpdir(), "archive")
     e = h.Exporter("--config.file=" + h.write_file("window.yml", config(demo.pprof_url, adir)))
