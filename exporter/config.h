@@ -53,7 +53,8 @@ struct TargetSettings {
   absl::Duration scrape_timeout = absl::Seconds(10);
   // Constant labels for every series of this target, sorted by name.
   std::vector<std::pair<std::string, std::string>> labels;
-  // Regexes are compiled where they are parsed and never null here.
+  // Regexes are compiled where they are parsed: gc_regex is never null,
+  // services.regex is set for kRegex.
   profile::ReduceOptions reduce{.gc_regex = DefaultGcRegex()};
   // In profile::kAllKinds order. Empty in `global:`: each target resolves
   // the kinds it scrapes against scrape_interval and scrape_timeout.
