@@ -1,8 +1,10 @@
 // The exporter's configuration: which pprof endpoints to scrape, how often,
-// and how to reduce what comes back. It is read from a YAML file (format in
-// the comment on ParseConfig), from --target=NAME=URL flags, or defaults to
+// and how to reduce what comes back. It is read from a YAML file (format:
+// README.md, "Configuration"), from --target=NAME=URL flags, or defaults to
 // one local tsnsrv.
 //
+// Every target is the `global:` settings plus its own overrides, whether it
+// is listed under `targets:`, given as --target or discovered from a file.
 // Everything is validated here, up front, so that a typo or an impossible
 // schedule stops the exporter at start-up with "file:line: key: problem"
 // rather than surfacing later as a silently missing metric. This module only
@@ -11,6 +13,7 @@
 #define PPROF_EXPORTER_EXPORTER_CONFIG_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,9 +22,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "exporter/fetch.h"
 #include "profile/kind.h"
 #include "profile/options.h"
+#include "re2/re2.h"
 
 namespace exporter {
 
@@ -36,22 +41,37 @@ struct ProfileSchedule {
 // Per target; generous for top 10 and a few hundred service label values.
 inline constexpr int kDefaultSeriesLimit = 2000;
 
-struct TargetConfig {
-  std::string name;  // the value of the target="..." label
-  // Base URL of net/http/pprof, always ending in '/', e.g.
-  // http://127.0.0.1:9099/debug/pprof/; endpoints are appended to it.
-  std::string url;
+// The regex of profile::kDefaultGcRegex, compiled once for the process.
+const std::shared_ptr<const RE2>& DefaultGcRegex();
+
+// What a target inherits and may override: the `global:` section parses
+// into one, and every target is a copy of it with its own keys applied.
+struct TargetSettings {
+  // The defaults of every profile kind's interval and timeout (only
+  // `global:` sets them; a target sets them per kind under `profiles:`).
+  absl::Duration scrape_interval = absl::Seconds(60);
+  absl::Duration scrape_timeout = absl::Seconds(10);
   // Constant labels for every series of this target, sorted by name.
   std::vector<std::pair<std::string, std::string>> labels;
-  // gc_regex and services.regex are compiled and never null here.
-  profile::ReduceOptions reduce;
-  std::vector<ProfileSchedule> profiles;  // in profile::kAllKinds order
+  // Regexes are compiled where they are parsed: gc_regex is never null,
+  // services.regex is set for kRegex.
+  profile::ReduceOptions reduce{.gc_regex = DefaultGcRegex()};
+  // In profile::kAllKinds order. Empty in `global:`: each target resolves
+  // the kinds it scrapes against scrape_interval and scrape_timeout.
+  std::vector<ProfileSchedule> profiles;
   // The most derived series this target may export, shared equally by its
   // profile kinds; see SeriesBudget().
   int series_limit = kDefaultSeriesLimit;
   // Credentials and TLS settings for the requests (basic_auth,
   // authorization, tls_config). Holds secrets: never log or export it.
   FetchOptions fetch;
+};
+
+struct TargetConfig : TargetSettings {
+  std::string name;  // the value of the target="..." label
+  // Base URL of net/http/pprof, always ending in '/', e.g.
+  // http://127.0.0.1:9099/debug/pprof/; endpoints are appended to it.
+  std::string url;
 };
 
 // Derived series one scrape of `target` may produce: an equal share of its
@@ -76,7 +96,7 @@ struct FileSdConfig {
   // Every setting of a static target except name and url, which each
   // discovered target gets from its file (see file_sd.h). `labels` are
   // overridden by a group's labels of the same name.
-  TargetConfig defaults;
+  TargetSettings defaults;
 };
 
 // global.archive: where and how long to keep every fetched profile
@@ -89,11 +109,7 @@ struct ArchiveConfig {
 };
 
 struct Config {
-  absl::Duration scrape_interval = absl::Seconds(60);
-  absl::Duration scrape_timeout = absl::Seconds(10);
-  int top = 10;
-  int series_limit = kDefaultSeriesLimit;
-  std::string gc_regex = profile::kDefaultGcRegex;
+  TargetSettings global;  // `global:` over the built-in defaults
   std::optional<ArchiveConfig> archive;
   // May be empty after ParseConfig (targets can come from flags instead);
   // the caller decides whether an empty list is an error.
@@ -102,7 +118,8 @@ struct Config {
   std::vector<FileSdConfig> file_sd_configs;
 };
 
-// CPU sampling window when a cpu entry does not say `seconds`.
+// CPU sampling window when a cpu entry does not say `seconds` (shortened to
+// fit a shorter interval, see config_target.h).
 inline constexpr int kDefaultCpuSeconds = 10;
 
 // The request timeout for one scrape. Non-CPU profiles are snapshots, so the
@@ -113,58 +130,11 @@ inline constexpr int kDefaultCpuSeconds = 10;
 absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
                              absl::Duration scrape_timeout);
 
-// Parses and validates a config file's contents. `filename` is only used in
-// error messages. Format:
-//
-//   global:                      # all keys optional
-//     scrape_interval: 60s       # Prometheus duration (see duration.h)
-//     scrape_timeout: 10s        # per request; CPU adds its window
-//     top: 10                    # functions listed per profile
-//     series_limit: 2000         # derived series per target
-//     gc_regex: '...'            # RE2; default profile::kDefaultGcRegex
-//     archive:                   # optional: keep every fetched profile
-//       dir: /var/lib/pprof-exporter   # required
-//       max_age: 7d              # default 7d
-//       max_bytes: 10GiB         # default 10GiB; integer, or B, KiB, MiB,
-//                                #   GiB, TiB suffix
-//   targets:
-//     - name: tsnsrv             # required, unique: label target="tsnsrv"
-//       url: http://host:9099/   # required; no path -> /debug/pprof/
-//       labels: {host: storage}  # optional constant labels
-//       top: 5                   # optional, overrides global.top
-//       series_limit: 500        # optional, overrides global.series_limit
-//       gc_regex: '...'          # optional, overrides global.gc_regex
-//       services: 57             # at most one of these three;
-//       service_label: service   #   none means services: 1
-//       service_count_regex: '^pkg\.Serve$'
-//       profiles:                # absent or empty: all six kinds
-//         cpu: {interval: 60s, timeout: 10s, seconds: 10}
-//         heap: {}               # or just `heap:`
-//       basic_auth:              # at most one of basic_auth, authorization
-//         username: u            # no ':'
-//         password: p            # or password_file: /path (read per scrape)
-//       authorization:
-//         type: Bearer           # default Bearer; not Basic
-//         credentials: token     # or credentials_file: /path (per scrape)
-//       tls_config:              # https:// URLs only
-//         ca_file: ca.crt        # default: the system's CAs
-//         cert_file: client.crt  # client certificate, with key_file
-//         key_file: client.key
-//         server_name: name      # SNI and verified name; default URL host
-//         insecure_skip_verify: false
-//         min_version: TLS12     # TLS10 .. TLS13
-//   file_sd_configs:             # targets from files, see file_sd.h
-//     - files: ['targets/*.json', 'more.yml']  # required, not empty
-//       refresh_interval: 5m     # re-read period besides inotify; >= 1s
-//       # ... and every key of a target above except name and url, as
-//       # the defaults of the discovered targets.
-//
-// Relative file paths are relative to the config file's directory. Secret
-// values never appear in error messages. URLs with "user:pass@" are
-// rejected: credentials belong in basic_auth.
-//
-// Every unknown or duplicate key is an error. Errors are InvalidArgument
-// with messages like
+// Parses and validates a config file's contents (format: README.md).
+// `filename` is only used in error messages. Relative file paths are
+// relative to the config file's directory. Secret values never appear in
+// error messages. Every unknown or duplicate key is an error. Errors are
+// InvalidArgument with messages like
 //   config.yml:7: targets[0].profiles.cpu.interval: bad duration "6O s": ...
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
                                    absl::string_view filename);
@@ -173,9 +143,9 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
 // Unknown for unreadable files.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
-// Builds a target from the CLI's --target=NAME=URL: all six profile kinds at
-// the global settings of `defaults` (its targets are ignored). The name is
-// everything before the first '='.
+// Builds a target from the CLI's --target=NAME=URL: `defaults.global` with
+// all six profile kinds (its targets are ignored). The name is everything
+// before the first '='.
 absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
                                             const Config& defaults);
 
@@ -189,6 +159,14 @@ Config DefaultConfig();
 // one the exporter sets (target, profile, function, service, reason).
 // InvalidArgument without a location otherwise.
 absl::Status CheckTargetLabelName(absl::string_view name);
+
+// reduce's flags as (config key, value) pairs, e.g. {"gc_regex", "^x$"}:
+// top, gc_regex, services, service_label and service_count_regex, checked
+// by the rules of a target's keys of the same names and applied to
+// `options`. Errors are InvalidArgument "key: problem".
+absl::Status ApplyReduceOptions(
+    absl::Span<const std::pair<std::string, std::string>> values,
+    profile::ReduceOptions& options);
 
 // Checks that `url` is http:// or https:// with a host, no credentials
 // ("user:pass@", which would end up in logs and on the landing page; the

@@ -147,21 +147,22 @@ const RejectCase kRejectCases[] = {
      "    cpu: {interval: 30s, seconds: 30}\n",
      "config.yml:5: targets[0].profiles.cpu.seconds: cpu seconds (30) must be "
      "less than interval (30s)"},
+    // The default window shrinks to fit (config_test.cc), but not below 1s.
     {"targets:\n- name: a\n  url: http://a\n  profiles:\n"
-     "    cpu:\n      interval: 5s\n",
-     "config.yml:6: targets[0].profiles.cpu.interval: cpu seconds (10) must be "
-     "less than interval (5s)"},
-    {"global:\n  scrape_interval: 8s\n  scrape_timeout: 2s\ntargets:\n"
+     "    cpu:\n      interval: 1s\n",
+     "config.yml:6: targets[0].profiles.cpu.interval: cpu seconds (1) must be "
+     "less than interval (1s)"},
+    {"global:\n  scrape_interval: 1s\ntargets:\n"
      "- name: a\n  url: http://a\n",
-     "config.yml:5: targets[0].profiles.cpu: cpu seconds (10) must be less "
-     "than interval (8s)"},
+     "config.yml:4: targets[0].profiles.cpu: cpu seconds (1) must be less "
+     "than interval (1s)"},
     {"targets:\n- name: a\n  url: http://a\n  profiles:\n    heap: {seconds: "
      "5}\n",
      "config.yml:5: targets[0].profiles.heap.seconds: only the cpu profile "
      "takes seconds"},
     {"targets:\n- name: a\n  url: http://a\n  profiles:\n"
-     "    goroutine: {interval: 5s}\n",
-     "config.yml:5: targets[0].profiles.goroutine.interval: timeout (10s) must "
+     "    goroutine: {interval: 5s, timeout: 10s}\n",
+     "config.yml:5: targets[0].profiles.goroutine.timeout: timeout (10s) must "
      "not exceed interval (5s)"},
     {"targets:\n- name: a\n  url: http://a\n  profiles:\n"
      "    mutex: {interval: 1m, timeout: 2m}\n",

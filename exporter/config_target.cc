@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -13,11 +15,34 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "exporter/config_auth.h"
 #include "exporter/duration.h"
+#include "yaml-cpp/yaml.h"
 
 namespace exporter::config_internal {
+namespace {
 
-// Shared with the flag path so both enforce the same rules.
+// The exporter sets these labels itself; a constant label with the same
+// name would collide with them. Prometheus reserves the "__" prefix.
+constexpr absl::string_view kReservedLabelNames[] = {
+    "target", "profile", "function", "service", "reason"};
+
+constexpr absl::string_view kServiceKeys[] = {"services", "service_label",
+                                              "service_count_regex"};
+constexpr absl::string_view kScheduleKeys[] = {"interval", "timeout",
+                                               "seconds"};
+
+std::vector<absl::string_view> KindNames() {
+  std::vector<absl::string_view> names;
+  for (profile::Kind kind : profile::kAllKinds) {
+    names.push_back(profile::KindName(kind));
+  }
+  return names;
+}
+
+// OK, or InvalidArgument saying why `schedule` cannot work (without a
+// location; callers add one). `scrape_timeout` is the timeout before
+// ScrapeTimeout() added the CPU window.
 absl::Status CheckSchedule(const ProfileSchedule& schedule,
                            absl::Duration scrape_timeout) {
   if (schedule.kind == profile::Kind::kCpu) {
@@ -37,106 +62,52 @@ absl::Status CheckSchedule(const ProfileSchedule& schedule,
   return absl::OkStatus();
 }
 
-ProfileSchedule MakeSchedule(profile::Kind kind, absl::Duration interval,
-                             absl::Duration scrape_timeout, int cpu_seconds) {
+// The schedule of `kind` from the values set on it (nullopt: not set) and
+// what it inherits. As in Prometheus's ScrapeConfig.Validate, only a value
+// set on the kind can conflict with its interval:
+//   if c.ScrapeTimeout > c.ScrapeInterval { return fmt.Errorf(...) }
+//   if c.ScrapeTimeout == 0 {
+//     c.ScrapeTimeout = min(globalConfig.ScrapeTimeout, c.ScrapeInterval) }
+// An unset CPU window shrinks the same way, to the interval less 1s (at
+// least 1s); the request timeout follows it (ScrapeTimeout()).
+absl::StatusOr<ProfileSchedule> ResolveSchedule(
+    profile::Kind kind, std::optional<absl::Duration> interval,
+    std::optional<absl::Duration> timeout, std::optional<int> cpu_seconds,
+    const TargetSettings& inherited) {
   ProfileSchedule schedule;
   schedule.kind = kind;
-  schedule.interval = interval;
-  schedule.cpu_seconds = kind == profile::Kind::kCpu ? cpu_seconds : 0;
+  schedule.interval = interval.value_or(inherited.scrape_interval);
+  const absl::Duration scrape_timeout = timeout.value_or(
+      std::min(inherited.scrape_timeout, schedule.interval));
+  if (kind == profile::Kind::kCpu) {
+    schedule.cpu_seconds = cpu_seconds.value_or(static_cast<int>(std::clamp(
+        absl::ToInt64Seconds(schedule.interval - absl::Seconds(1)), int64_t{1},
+        int64_t{kDefaultCpuSeconds})));
+  }
   schedule.timeout = ScrapeTimeout(kind, schedule.cpu_seconds, scrape_timeout);
+  absl::Status problem = CheckSchedule(schedule, scrape_timeout);
+  if (!problem.ok()) return problem;
   return schedule;
 }
 
-namespace {
-
-// The exporter sets these labels itself; a constant label with the same
-// name would collide with them. Prometheus reserves the "__" prefix.
-constexpr absl::string_view kReservedLabelNames[] = {
-    "target", "profile", "function", "service", "reason"};
-
-constexpr absl::string_view kTargetKeys[] = {
-    "name",     "url",          "labels",        "top",
-    "gc_regex", "services",     "service_label", "service_count_regex",
-    "profiles", "series_limit", "basic_auth",    "authorization",
-    "tls_config"};
-// Every key of a target but name and url, plus the file SD keys.
-std::vector<absl::string_view> FileSdKeys() {
-  std::vector<absl::string_view> keys = {"files", "refresh_interval"};
-  for (absl::string_view key : kTargetKeys) {
-    if (key != "name" && key != "url") keys.push_back(key);
-  }
-  return keys;
-}
-
-// An absolute path ending in .json, .yml or .yaml, with glob(3) wildcards
-// in the last path element only (its directory is what inotify watches).
-absl::Status CheckFileSdPattern(absl::string_view pattern) {
-  const size_t slash = pattern.rfind('/');
-  const absl::string_view dir =
-      slash == absl::string_view::npos ? "" : pattern.substr(0, slash);
-  const absl::string_view base =
-      slash == absl::string_view::npos ? pattern : pattern.substr(slash + 1);
-  if (base.empty()) return absl::InvalidArgumentError("names no file");
-  if (dir.find_first_of("*?[") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        "wildcards are only allowed in the last path element");
-  }
-  if (!absl::EndsWith(base, ".json") && !absl::EndsWith(base, ".yml") &&
-      !absl::EndsWith(base, ".yaml")) {
-    return absl::InvalidArgumentError(
-        "must end in .json, .yml or .yaml (as in Prometheus's file_sd)");
-  }
-  for (char c : pattern) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError("must not contain control characters");
-    }
-  }
-  return absl::OkStatus();
-}
-
-constexpr absl::string_view kBasicAuthKeys[] = {"username", "password",
-                                                "password_file"};
-constexpr absl::string_view kAuthorizationKeys[] = {"type", "credentials",
-                                                    "credentials_file"};
-constexpr absl::string_view kTlsConfigKeys[] = {
-    "ca_file",     "cert_file",            "key_file",
-    "server_name", "insecure_skip_verify", "min_version"};
-constexpr absl::string_view kServiceKeys[] = {"services", "service_label",
-                                              "service_count_regex"};
-constexpr absl::string_view kScheduleKeys[] = {"interval", "timeout",
-                                               "seconds"};
-
-std::vector<absl::string_view> KindNames() {
-  std::vector<absl::string_view> names;
-  for (profile::Kind kind : profile::kAllKinds) {
-    names.push_back(profile::KindName(kind));
-  }
-  return names;
-}
-
-// One entry under `profiles:` (or an implied one, as a null node).
+// One entry under `profiles:` (or an implied one, as a null node). The
+// per-kind rules live here and in ResolveSchedule only.
 absl::StatusOr<ProfileSchedule> ParseSchedule(profile::Kind kind,
                                               const ConfigNode& node,
-                                              const Config& global) {
+                                              const TargetSettings& inherited) {
   absl::StatusOr<ConfigMap> fields = node.Map(kScheduleKeys);
   if (!fields.ok()) return fields.status();
   const ConfigNode* interval_node = fields->Find("interval");
   const ConfigNode* timeout_node = fields->Find("timeout");
   const ConfigNode* seconds_node = fields->Find("seconds");
-
-  absl::Duration interval = global.scrape_interval;
-  absl::Duration scrape_timeout = global.scrape_timeout;
-  int64_t cpu_seconds = kDefaultCpuSeconds;
-  if (interval_node != nullptr) {
-    absl::StatusOr<absl::Duration> parsed = interval_node->PositiveDuration();
+  std::optional<absl::Duration> interval, timeout;
+  std::optional<int> cpu_seconds;
+  for (auto [key_node, value] : {std::pair{interval_node, &interval},
+                                 std::pair{timeout_node, &timeout}}) {
+    if (key_node == nullptr) continue;
+    absl::StatusOr<absl::Duration> parsed = key_node->PositiveDuration();
     if (!parsed.ok()) return parsed.status();
-    interval = *parsed;
-  }
-  if (timeout_node != nullptr) {
-    absl::StatusOr<absl::Duration> parsed = timeout_node->PositiveDuration();
-    if (!parsed.ok()) return parsed.status();
-    scrape_timeout = *parsed;
+    *value = *parsed;
   }
   if (seconds_node != nullptr) {
     if (kind != profile::Kind::kCpu) {
@@ -145,52 +116,19 @@ absl::StatusOr<ProfileSchedule> ParseSchedule(profile::Kind kind,
     // A day at most keeps the window and its timeout far from overflow.
     absl::StatusOr<int64_t> parsed = seconds_node->Integer(1, 24 * 3600);
     if (!parsed.ok()) return parsed.status();
-    cpu_seconds = *parsed;
+    cpu_seconds = static_cast<int>(*parsed);
   }
-
-  ProfileSchedule schedule = MakeSchedule(kind, interval, scrape_timeout,
-                                          static_cast<int>(cpu_seconds));
-  absl::Status problem = CheckSchedule(schedule, scrape_timeout);
-  if (!problem.ok()) {
+  absl::StatusOr<ProfileSchedule> schedule =
+      ResolveSchedule(kind, interval, timeout, cpu_seconds, inherited);
+  if (!schedule.ok()) {
     // Point at the value the user most likely has to change.
     const ConfigNode* culprit =
         kind == profile::Kind::kCpu ? seconds_node : timeout_node;
     if (culprit == nullptr) culprit = interval_node;
     if (culprit == nullptr) culprit = &node;
-    return culprit->Error(problem.message());
+    return culprit->Error(schedule.status().message());
   }
   return schedule;
-}
-
-absl::StatusOr<std::vector<ProfileSchedule>> ParseProfiles(
-    const ConfigNode* profiles_node, const ConfigNode& target_node,
-    const Config& global) {
-  const std::vector<absl::string_view> kind_names = KindNames();
-  std::optional<ConfigMap> listed;
-  if (profiles_node != nullptr) {
-    absl::StatusOr<ConfigMap> parsed = profiles_node->Map(kind_names);
-    if (!parsed.ok()) return parsed.status();
-    // An empty map means "nothing special", like leaving the key out: a
-    // target that scrapes nothing is never what was meant.
-    if (!parsed->entries().empty()) listed = *std::move(parsed);
-  }
-
-  std::vector<ProfileSchedule> schedules;
-  for (profile::Kind kind : profile::kAllKinds) {
-    const absl::string_view name = profile::KindName(kind);
-    const ConfigNode implied =
-        target_node.Virtual(absl::StrCat("profiles.", name));
-    const ConfigNode* entry = &implied;
-    if (listed.has_value()) {
-      entry = listed->Find(name);
-      if (entry == nullptr) continue;
-    }
-    absl::StatusOr<ProfileSchedule> schedule =
-        ParseSchedule(kind, *entry, global);
-    if (!schedule.ok()) return schedule.status();
-    schedules.push_back(*schedule);
-  }
-  return schedules;
 }
 
 bool IsValidLabelName(absl::string_view name) {
@@ -217,9 +155,10 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseLabels(
   return labels;
 }
 
-// At most one of services / service_label / service_count_regex.
-absl::StatusOr<profile::ServiceCounting> ParseServiceCounting(
-    const ConfigMap& fields) {
+// At most one of services / service_label / service_count_regex; none
+// keeps `counting` as it is.
+absl::Status ParseServiceCounting(const ConfigMap& fields,
+                                  profile::ServiceCounting& counting) {
   const ConfigNode* chosen = nullptr;
   for (absl::string_view key : kServiceKeys) {
     const ConfigNode* node = fields.Find(key);
@@ -230,8 +169,8 @@ absl::StatusOr<profile::ServiceCounting> ParseServiceCounting(
     }
     chosen = node;
   }
-  profile::ServiceCounting counting;  // default: one static service
-  if (chosen == nullptr) return counting;
+  if (chosen == nullptr) return absl::OkStatus();
+  counting = profile::ServiceCounting();
   if (chosen == fields.Find("services")) {
     absl::StatusOr<int64_t> count =
         chosen->Integer(1, std::numeric_limits<int64_t>::max());
@@ -250,321 +189,159 @@ absl::StatusOr<profile::ServiceCounting> ParseServiceCounting(
     counting.method = profile::ServiceCounting::Method::kRegex;
     counting.regex = *std::move(regex);
   }
-  return counting;
-}
-
-bool HasControlChar(absl::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
-}
-
-// An inline secret. It goes into a request header; errors never show it.
-absl::StatusOr<std::string> SecretString(const ConfigNode& node) {
-  absl::StatusOr<std::string> value = node.String();  // errors: type only
-  if (!value.ok()) return value.status();
-  if (HasControlChar(*value)) {
-    return node.Error("must not contain control characters (value not shown)");
-  }
-  return value;
-}
-
-// At most one of keys `a` and `b` of `fields`; returns the one set, or null.
-absl::StatusOr<const ConfigNode*> AtMostOne(const ConfigMap& fields,
-                                            absl::string_view a,
-                                            absl::string_view b) {
-  const ConfigNode* first = fields.Find(a);
-  const ConfigNode* second = fields.Find(b);
-  if (first != nullptr && second != nullptr) {
-    return second->Error(
-        absl::StrFormat("only one of %s, %s may be set", a, b));
-  }
-  return first != nullptr ? first : second;
-}
-
-absl::Status ParseBasicAuth(const ConfigNode& node, FetchOptions& out) {
-  absl::StatusOr<ConfigMap> fields = node.Map(kBasicAuthKeys);
-  if (!fields.ok()) return fields.status();
-  const ConfigNode* username = fields->Find("username");
-  if (username == nullptr) {
-    return node.Error("missing required key \"username\"");
-  }
-  absl::StatusOr<std::string> name = username->String();
-  if (!name.ok()) return name.status();
-  if (name->find(':') != std::string::npos || HasControlChar(*name)) {
-    return username->Error("must not contain ':' or control characters");
-  }
-  absl::StatusOr<const ConfigNode*> password =
-      AtMostOne(*fields, "password", "password_file");
-  if (!password.ok()) return password.status();
-  out.auth = FetchOptions::Auth::kBasic;
-  out.username = *std::move(name);
-  if (*password == nullptr) {
-    // No password: an empty one, as in Prometheus.
-  } else if (*password == fields->Find("password")) {
-    absl::StatusOr<std::string> value = SecretString(**password);
-    if (!value.ok()) return value.status();
-    out.password = *std::move(value);
-  } else {
-    absl::StatusOr<std::string> path = (*password)->Path();
-    if (!path.ok()) return path.status();
-    out.password_file = *std::move(path);
-  }
   return absl::OkStatus();
 }
 
-// An HTTP auth-scheme token (RFC 9110 token characters).
-bool IsToken(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return absl::ascii_isalnum(c) ||
-           absl::string_view("!#$%&'*+-.^_`|~").find(c) !=
-               absl::string_view::npos;
-  });
-}
-
-absl::Status ParseAuthorization(const ConfigNode& node, FetchOptions& out) {
-  absl::StatusOr<ConfigMap> fields = node.Map(kAuthorizationKeys);
-  if (!fields.ok()) return fields.status();
-  out.auth = FetchOptions::Auth::kAuthorization;
-  if (const ConfigNode* type = fields->Find("type")) {
-    absl::StatusOr<std::string> value = type->String();
-    if (!value.ok()) return value.status();
-    if (!IsToken(*value)) return type->Error("must be a single word");
-    if (absl::EqualsIgnoreCase(*value, "basic")) {
-      return type->Error("Basic is not allowed here; use basic_auth");
-    }
-    out.auth_type = *std::move(value);
-  }
-  absl::StatusOr<const ConfigNode*> credentials =
-      AtMostOne(*fields, "credentials", "credentials_file");
-  if (!credentials.ok()) return credentials.status();
-  if (*credentials == nullptr) {
-    return node.Error("needs credentials or credentials_file");
-  }
-  if (*credentials == fields->Find("credentials")) {
-    absl::StatusOr<std::string> value = SecretString(**credentials);
-    if (!value.ok()) return value.status();
-    if (value->empty()) return (*credentials)->Error("must not be empty");
-    out.credentials = *std::move(value);
-  } else {
-    absl::StatusOr<std::string> path = (*credentials)->Path();
-    if (!path.ok()) return path.status();
-    out.credentials_file = *std::move(path);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ParseTlsConfig(const ConfigNode& node, absl::string_view url,
-                            TlsClientOptions& out) {
-  // An empty url: file SD defaults, checked per discovered target.
-  if (!url.empty() && !absl::StartsWith(url, "https://")) {
-    return node.Error("the url must be https:// to use tls_config");
-  }
-  absl::StatusOr<ConfigMap> fields = node.Map(kTlsConfigKeys);
-  if (!fields.ok()) return fields.status();
-  for (auto [key, field] : {std::pair{"ca_file", &out.ca_file},
-                            std::pair{"cert_file", &out.cert_file},
-                            std::pair{"key_file", &out.key_file}}) {
-    if (const ConfigNode* value = fields->Find(key)) {
-      absl::StatusOr<std::string> path = value->Path();
-      if (!path.ok()) return path.status();
-      *field = *std::move(path);
-    }
-  }
-  if (out.cert_file.empty() != out.key_file.empty()) {
-    const ConfigNode* set = fields->Find("cert_file");
-    if (set == nullptr) set = fields->Find("key_file");
-    return set->Error("cert_file and key_file must be set together");
-  }
-  if (const ConfigNode* name = fields->Find("server_name")) {
-    absl::StatusOr<std::string> value = name->String();
-    if (!value.ok()) return value.status();
-    if (value->empty() || HasControlChar(*value)) {
-      return name->Error("must be a host name");
-    }
-    out.server_name = *std::move(value);
-  }
-  if (const ConfigNode* skip = fields->Find("insecure_skip_verify")) {
-    absl::StatusOr<bool> value = skip->Bool();
-    if (!value.ok()) return value.status();
-    out.insecure_skip_verify = *value;
-  }
-  if (const ConfigNode* version = fields->Find("min_version")) {
-    absl::StatusOr<int> value = version->TlsVersion();
-    if (!value.ok()) return value.status();
-    out.min_version = *value;
-  }
-  return absl::OkStatus();
-}
-
-// basic_auth, authorization and tls_config of one target.
-absl::StatusOr<FetchOptions> ParseFetchOptions(const ConfigMap& fields,
-                                               absl::string_view url) {
-  FetchOptions out;
-  absl::StatusOr<const ConfigNode*> auth =
-      AtMostOne(fields, "basic_auth", "authorization");
-  if (!auth.ok()) return auth.status();
-  if (*auth != nullptr) {
-    absl::Status status = *auth == fields.Find("basic_auth")
-                              ? ParseBasicAuth(**auth, out)
-                              : ParseAuthorization(**auth, out);
-    if (!status.ok()) return status;
-  }
-  if (const ConfigNode* tls = fields.Find("tls_config")) {
-    absl::Status status = ParseTlsConfig(*tls, url, out.tls);
-    if (!status.ok()) return status;
-  }
-  return out;
-}
-
-}  // namespace
-
-absl::StatusOr<TargetConfig> ParseTarget(
-    const ConfigNode& node, const Config& global,
-    const std::shared_ptr<const RE2>& global_gc_regex,
-    absl::flat_hash_map<std::string, int>& line_of_name) {
-  if (node.IsNull()) return node.Error("expected a map, got nothing");
-  absl::StatusOr<ConfigMap> fields = node.Map(kTargetKeys);
-  if (!fields.ok()) return fields.status();
-  TargetConfig target;
-
-  for (absl::string_view required : {"name", "url"}) {
-    if (fields->Find(required) == nullptr) {
-      return node.Error(
-          absl::StrFormat("missing required key \"%s\"", required));
-    }
-  }
-  const ConfigNode& name_node = *fields->Find("name");
-  absl::StatusOr<std::string> name = name_node.String();
-  if (!name.ok()) return name.status();
-  if (name->empty()) return name_node.Error("must not be empty");
-  const auto [first, inserted] = line_of_name.emplace(*name, name_node.line());
-  if (!inserted) {
-    return name_node.Error(
-        absl::StrFormat("duplicate target name \"%s\" (first at line %d)",
-                        *name, first->second));
-  }
-  target.name = *std::move(name);
-
-  const ConfigNode& url_node = *fields->Find("url");
-  absl::StatusOr<std::string> url = url_node.String();
-  if (!url.ok()) return url.status();
-  absl::StatusOr<std::string> base_url = NormalizePprofBaseUrl(*url);
-  if (!base_url.ok()) return url_node.Error(base_url.status().message());
-  target.url = *std::move(base_url);
-
-  absl::Status settings =
-      ParseTargetSettings(*fields, node, global, global_gc_regex, target);
-  if (!settings.ok()) return settings;
-  return target;
-}
-
-absl::StatusOr<FileSdConfig> ParseFileSdConfig(
-    const ConfigNode& node, const Config& global,
-    const std::shared_ptr<const RE2>& global_gc_regex) {
-  if (node.IsNull()) return node.Error("expected a map, got nothing");
-  absl::StatusOr<ConfigMap> fields = node.Map(FileSdKeys());
-  if (!fields.ok()) return fields.status();
-  FileSdConfig sd;
-
-  const ConfigNode* files = fields->Find("files");
-  if (files == nullptr) return node.Error("missing required key \"files\"");
-  absl::StatusOr<std::vector<ConfigNode>> patterns = files->List();
-  if (!patterns.ok()) return patterns.status();
-  if (patterns->empty()) return files->Error("must list at least one file");
-  for (const ConfigNode& pattern_node : *patterns) {
-    absl::StatusOr<std::string> pattern = pattern_node.Path();
-    if (!pattern.ok()) return pattern.status();
-    absl::Status problem = CheckFileSdPattern(*pattern);
-    if (!problem.ok()) return pattern_node.Error(problem.message());
-    sd.files.push_back(*std::move(pattern));
-  }
-  if (const ConfigNode* refresh = fields->Find("refresh_interval")) {
-    absl::StatusOr<absl::Duration> parsed = refresh->PositiveDuration();
-    if (!parsed.ok()) return parsed.status();
-    // Every file is re-read each time: keep that from spinning.
-    if (*parsed < absl::Seconds(1)) {
-      return refresh->Error("must be at least 1s");
-    }
-    sd.refresh_interval = *parsed;
-  }
-  // name and url come from the files; an empty url skips the check that
-  // tls_config goes with https:// (done per discovered target instead).
-  absl::Status settings =
-      ParseTargetSettings(*fields, node, global, global_gc_regex, sd.defaults);
-  if (!settings.ok()) return settings;
-  return sd;
-}
-
-absl::Status ParseTargetSettings(
-    const ConfigMap& fields, const ConfigNode& node, const Config& global,
-    const std::shared_ptr<const RE2>& global_gc_regex, TargetConfig& target) {
-  absl::StatusOr<FetchOptions> fetch = ParseFetchOptions(fields, target.url);
-  if (!fetch.ok()) return fetch.status();
-  target.fetch = *std::move(fetch);
-
-  if (const ConfigNode* labels = fields.Find("labels")) {
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> parsed =
-        ParseLabels(*labels);
-    if (!parsed.ok()) return parsed.status();
-    target.labels = *std::move(parsed);
-  }
-
-  target.reduce.top = global.top;
+// top, gc_regex and service counting: a target's keys and reduce's flags.
+absl::Status ParseReduceOptions(const ConfigMap& fields,
+                                profile::ReduceOptions& reduce) {
   if (const ConfigNode* top = fields.Find("top")) {
     absl::StatusOr<int64_t> parsed =
         top->Integer(1, std::numeric_limits<int>::max());
     if (!parsed.ok()) return parsed.status();
-    target.reduce.top = static_cast<int>(*parsed);
+    reduce.top = static_cast<int>(*parsed);
   }
-  target.series_limit = global.series_limit;
+  if (const ConfigNode* gc_regex = fields.Find("gc_regex")) {
+    absl::StatusOr<std::shared_ptr<const RE2>> parsed = gc_regex->Regex();
+    if (!parsed.ok()) return parsed.status();
+    reduce.gc_regex = *std::move(parsed);
+  }
+  return ParseServiceCounting(fields, reduce.services);
+}
+
+// scrape_interval and scrape_timeout of `global:`. As in Prometheus's
+// GlobalConfig.UnmarshalYAML, a timeout that is set must not exceed the
+// interval, and the default one is lowered to it:
+//   if gc.ScrapeTimeout > gc.ScrapeInterval { return errors.New(...) }
+//   if gc.ScrapeTimeout == 0 {
+//     gc.ScrapeTimeout = min(DefaultGlobalConfig.ScrapeTimeout, ...) }
+absl::Status ParseScrapeDefaults(const ConfigMap& fields,
+                                 TargetSettings& settings) {
+  if (const ConfigNode* interval = fields.Find("scrape_interval")) {
+    absl::StatusOr<absl::Duration> parsed = interval->PositiveDuration();
+    if (!parsed.ok()) return parsed.status();
+    settings.scrape_interval = *parsed;
+  }
+  const ConfigNode* timeout = fields.Find("scrape_timeout");
+  if (timeout == nullptr) {
+    settings.scrape_timeout =
+        std::min(settings.scrape_timeout, settings.scrape_interval);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<absl::Duration> parsed = timeout->PositiveDuration();
+  if (!parsed.ok()) return parsed.status();
+  settings.scrape_timeout = *parsed;
+  if (settings.scrape_timeout > settings.scrape_interval) {
+    return timeout->Error(absl::StrFormat(
+        "scrape_timeout (%s) must not exceed scrape_interval (%s)",
+        FormatPromDuration(settings.scrape_timeout),
+        FormatPromDuration(settings.scrape_interval)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ParseTargetSettings(const ConfigMap& fields,
+                                 absl::string_view url,
+                                 TargetSettings& settings) {
+  absl::Status status = ParseScrapeDefaults(fields, settings);
+  if (!status.ok()) return status;
+  absl::StatusOr<FetchOptions> fetch = ParseFetchOptions(fields, url);
+  if (!fetch.ok()) return fetch.status();
+  settings.fetch = *std::move(fetch);
+  if (const ConfigNode* labels = fields.Find("labels")) {
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> parsed =
+        ParseLabels(*labels);
+    if (!parsed.ok()) return parsed.status();
+    settings.labels = *std::move(parsed);
+  }
   if (const ConfigNode* limit = fields.Find("series_limit")) {
     absl::StatusOr<int64_t> parsed =
         limit->Integer(1, std::numeric_limits<int>::max());
     if (!parsed.ok()) return parsed.status();
-    target.series_limit = static_cast<int>(*parsed);
+    settings.series_limit = static_cast<int>(*parsed);
   }
-  target.reduce.gc_regex = global_gc_regex;
-  if (const ConfigNode* gc_regex = fields.Find("gc_regex")) {
-    absl::StatusOr<std::shared_ptr<const RE2>> parsed = gc_regex->Regex();
-    if (!parsed.ok()) return parsed.status();
-    target.reduce.gc_regex = *std::move(parsed);
-  }
-  absl::StatusOr<profile::ServiceCounting> services =
-      ParseServiceCounting(fields);
-  if (!services.ok()) return services.status();
-  target.reduce.services = *std::move(services);
+  return ParseReduceOptions(fields, settings.reduce);
+}
 
-  absl::StatusOr<std::vector<ProfileSchedule>> profiles =
-      ParseProfiles(fields.Find("profiles"), node, global);
-  if (!profiles.ok()) return profiles.status();
-  target.profiles = *std::move(profiles);
-  return absl::OkStatus();
+absl::StatusOr<std::vector<ProfileSchedule>> ParseProfiles(
+    const ConfigNode* profiles, const ConfigNode& target_node,
+    const TargetSettings& inherited) {
+  std::optional<ConfigMap> listed;
+  if (profiles != nullptr) {
+    absl::StatusOr<ConfigMap> parsed = profiles->Map(KindNames());
+    if (!parsed.ok()) return parsed.status();
+    // An empty map means "nothing special", like leaving the key out: a
+    // target that scrapes nothing is never what was meant.
+    if (!parsed->entries().empty()) listed = *std::move(parsed);
+  }
+  std::vector<ProfileSchedule> schedules;
+  for (profile::Kind kind : profile::kAllKinds) {
+    const absl::string_view name = profile::KindName(kind);
+    const ConfigNode implied =
+        target_node.Virtual(absl::StrCat("profiles.", name));
+    const ConfigNode* entry = &implied;
+    if (listed.has_value()) {
+      entry = listed->Find(name);
+      if (entry == nullptr) continue;
+    }
+    absl::StatusOr<ProfileSchedule> schedule =
+        ParseSchedule(kind, *entry, inherited);
+    if (!schedule.ok()) return schedule.status();
+    schedules.push_back(*schedule);
+  }
+  return schedules;
 }
 
 }  // namespace exporter::config_internal
 
 namespace exporter {
 
+const std::shared_ptr<const RE2>& DefaultGcRegex() {
+  static const auto* const regex =
+      new std::shared_ptr<const RE2>(std::make_shared<const RE2>(
+          profile::kDefaultGcRegex));
+  return *regex;
+}
+
+absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
+                             absl::Duration scrape_timeout) {
+  if (kind != profile::Kind::kCpu) return scrape_timeout;
+  return absl::Seconds(cpu_seconds) * 3 / 2 + scrape_timeout;
+}
+
 absl::Status CheckTargetLabelName(absl::string_view name) {
+  using config_internal::kReservedLabelNames;
   if (!config_internal::IsValidLabelName(name)) {
     return absl::InvalidArgumentError(
         "invalid label name; must match [a-zA-Z_][a-zA-Z0-9_]*");
   }
   const bool reserved =
       absl::StartsWith(name, "__") ||
-      std::find(std::begin(config_internal::kReservedLabelNames),
-                std::end(config_internal::kReservedLabelNames),
-                name) != std::end(config_internal::kReservedLabelNames);
+      std::find(std::begin(kReservedLabelNames), std::end(kReservedLabelNames),
+                name) != std::end(kReservedLabelNames);
   if (reserved) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("label name is reserved (",
-                     absl::StrJoin(config_internal::kReservedLabelNames, ", "),
-                     " and names starting with __ are set by the exporter or "
-                     "Prometheus)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "label name is reserved (", absl::StrJoin(kReservedLabelNames, ", "),
+        " and names starting with __ are set by the exporter or "
+        "Prometheus)"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ApplyReduceOptions(
+    absl::Span<const std::pair<std::string, std::string>> values,
+    profile::ReduceOptions& options) {
+  // The values become a YAML map without a file, so they meet exactly the
+  // checks of the config keys; errors read "key: problem".
+  YAML::Node map(YAML::NodeType::Map);
+  for (const auto& [key, value] : values) map[key] = value;
+  const config_internal::ConfigNode node(map, /*filename=*/"");
+  absl::StatusOr<config_internal::ConfigMap> fields = node.Map(
+      {"top", "gc_regex", "services", "service_label", "service_count_regex"});
+  if (!fields.ok()) return fields.status();
+  return config_internal::ParseReduceOptions(*fields, options);
 }
 
 }  // namespace exporter

@@ -72,10 +72,10 @@ targets:
 TEST(ParseConfigTest, FullValidConfig) {
   absl::StatusOr<Config> config = ParseConfig(kFullConfig, "config.yml");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->scrape_interval, absl::Minutes(2));
-  EXPECT_EQ(config->scrape_timeout, absl::Seconds(15));
-  EXPECT_EQ(config->top, 20);
-  EXPECT_EQ(config->gc_regex, R"(^runtime\.gc)");
+  EXPECT_EQ(config->global.scrape_interval, absl::Minutes(2));
+  EXPECT_EQ(config->global.scrape_timeout, absl::Seconds(15));
+  EXPECT_EQ(config->global.reduce.top, 20);
+  EXPECT_EQ(config->global.reduce.gc_regex->pattern(), R"(^runtime\.gc)");
   ASSERT_EQ(config->targets.size(), 3u);
 
   const TargetConfig& tsnsrv = config->targets[0];
@@ -131,10 +131,10 @@ TEST(ParseConfigTest, Defaults) {
       "'http://b:1'}\n",
       "config.yml");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->scrape_interval, absl::Seconds(60));
-  EXPECT_EQ(config->scrape_timeout, absl::Seconds(10));
-  EXPECT_EQ(config->top, 10);
-  EXPECT_EQ(config->gc_regex, profile::kDefaultGcRegex);
+  EXPECT_EQ(config->global.scrape_interval, absl::Seconds(60));
+  EXPECT_EQ(config->global.scrape_timeout, absl::Seconds(10));
+  EXPECT_EQ(config->global.reduce.top, 10);
+  EXPECT_EQ(config->global.reduce.gc_regex, DefaultGcRegex());
   ASSERT_EQ(config->targets.size(), 2u);
   const TargetConfig& a = config->targets[0];
   EXPECT_TRUE(a.labels.empty());
@@ -162,7 +162,7 @@ TEST(ParseConfigTest, EmptyDocumentAndEmptyProfilesMeanDefaults) {
     absl::StatusOr<Config> config = ParseConfig(text, "c.yml");
     ASSERT_TRUE(config.ok()) << config.status();
     EXPECT_TRUE(config->targets.empty());
-    EXPECT_EQ(config->scrape_interval, absl::Seconds(60));
+    EXPECT_EQ(config->global.scrape_interval, absl::Seconds(60));
   }
   for (const char* profiles : {"{}", ""}) {
     absl::StatusOr<Config> config = ParseConfig(
@@ -218,9 +218,9 @@ TEST(NormalizePprofBaseUrlTest, RejectsNonHttpAndUnusableUrls) {
 
 TEST(TargetFromFlagTest, BuildsAllKindsAtGlobalDefaults) {
   Config defaults;
-  defaults.scrape_interval = absl::Seconds(30);
-  defaults.scrape_timeout = absl::Seconds(5);
-  defaults.top = 7;
+  defaults.global.scrape_interval = absl::Seconds(30);
+  defaults.global.scrape_timeout = absl::Seconds(5);
+  defaults.global.reduce.top = 7;
   absl::StatusOr<TargetConfig> target =
       TargetFromFlag("tsnsrv=http://10.0.0.1:9099", defaults);
   ASSERT_TRUE(target.ok()) << target.status();
@@ -268,25 +268,22 @@ TEST(TargetFromFlagTest, Rejects) {
 }
 
 TEST(TargetFromFlagTest, RejectsUnusableDefaults) {
+  // Not even a 1s CPU window fits a 1s interval.
   Config short_interval;
-  short_interval.scrape_interval = absl::Seconds(5);
-  short_interval.scrape_timeout = absl::Seconds(1);
+  short_interval.global.scrape_interval = absl::Seconds(1);
+  short_interval.global.scrape_timeout = absl::Seconds(1);
   EXPECT_THAT(
       TargetFromFlag("a=http://h", short_interval).status().message(),
-      HasSubstr("cpu: cpu seconds (10) must be less than interval (5s)"));
-  Config bad_regex;
-  bad_regex.gc_regex = "(";
-  EXPECT_THAT(TargetFromFlag("a=http://h", bad_regex).status().message(),
-              HasSubstr("bad gc_regex"));
+      HasSubstr("cpu: cpu seconds (1) must be less than interval (1s)"));
   Config zero_top;
-  zero_top.top = 0;
+  zero_top.global.reduce.top = 0;
   EXPECT_FALSE(TargetFromFlag("a=http://h", zero_top).ok());
 }
 
 TEST(DefaultConfigTest, OneLocalTsnsrv) {
   const Config config = DefaultConfig();
-  EXPECT_EQ(config.scrape_interval, absl::Seconds(60));
-  EXPECT_EQ(config.scrape_timeout, absl::Seconds(10));
+  EXPECT_EQ(config.global.scrape_interval, absl::Seconds(60));
+  EXPECT_EQ(config.global.scrape_timeout, absl::Seconds(10));
   ASSERT_EQ(config.targets.size(), 1u);
   EXPECT_EQ(config.targets[0].name, "default");
   EXPECT_EQ(config.targets[0].url, "http://127.0.0.1:9099/debug/pprof/");

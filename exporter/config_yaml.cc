@@ -85,6 +85,11 @@ ConfigNode::ConfigNode(YAML::Node node, absl::string_view filename,
       line_(line) {}
 
 absl::Status ConfigNode::Error(absl::string_view message) const {
+  if (filename_.empty()) {  // values that came from flags, not a file
+    return absl::InvalidArgumentError(
+        path_.empty() ? std::string(message)
+                      : absl::StrCat(path_, ": ", message));
+  }
   if (path_.empty()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s:%d: %s", filename_, line_, message));

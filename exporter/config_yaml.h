@@ -1,12 +1,13 @@
-// Internal to config.cc: a YAML node that remembers where it came from, so
-// every config error can be reported as "file:line: key.path: problem".
+// YAML nodes that remember where they came from, so every error of the
+// config file and the web config file reads "file:line: key.path: problem"
+// (or "key.path: problem" for values from flags, which have no file).
 //
 // These helpers only read and type-check single values (string, integer,
 // duration, regex) and enforce the map rules that apply at every level:
 // keys are scalars, known and unique. Cross-field rules (schedules, label
-// names, URLs) belong in config.cc. Nothing here throws: yaml-cpp's typed
-// accessors are avoided so a wrong type is an error status, not an
-// exception.
+// names, URLs) belong to the files that parse each section. Nothing here
+// throws: yaml-cpp's typed accessors are avoided so a wrong type is an
+// error status, not an exception.
 #ifndef PPROF_EXPORTER_EXPORTER_CONFIG_YAML_H_
 #define PPROF_EXPORTER_EXPORTER_CONFIG_YAML_H_
 
@@ -41,7 +42,8 @@ absl::StatusOr<T> ParseYamlDocument(absl::string_view text,
 
 class ConfigNode {
  public:
-  // The document root. `filename` must outlive every node derived from it.
+  // The document root. `filename` must outlive every node derived from it;
+  // empty for values that did not come from a file.
   ConfigNode(YAML::Node node, absl::string_view filename);
 
   const std::string& path() const { return path_; }

@@ -198,7 +198,8 @@ absl::StatusOr<std::vector<DiscoveredTarget>> ParseTargetGroups(
 
 absl::StatusOr<TargetConfig> MakeDiscoveredTarget(
     const FileSdConfig& sd, const DiscoveredTarget& discovered) {
-  TargetConfig target = sd.defaults;
+  TargetConfig target;
+  static_cast<TargetSettings&>(target) = sd.defaults;
   target.name = discovered.name;
   target.url = discovered.url;
   const bool uses_tls = !(sd.defaults.fetch.tls == TlsClientOptions{});

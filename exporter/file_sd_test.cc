@@ -184,8 +184,6 @@ file_sd_configs:
   EXPECT_EQ(sd.defaults.profiles[0].kind, profile::Kind::kCpu);
   EXPECT_EQ(sd.defaults.profiles[0].cpu_seconds, 10);
   EXPECT_EQ(sd.defaults.profiles[1].interval, absl::Seconds(15));
-  EXPECT_TRUE(sd.defaults.name.empty());
-  EXPECT_TRUE(sd.defaults.url.empty());
 
   const FileSdConfig& plain = config.file_sd_configs[1];
   EXPECT_EQ(plain.files, (std::vector<std::string>{"/etc/pprof/one.yaml"}));

@@ -29,6 +29,16 @@ std::string StatusCell(const ScrapeResult& result) {
                       "</td>");
 }
 
+// The effective values after inheritance (config.h): the request timeout,
+// and for CPU the sampling window it includes.
+std::string ScheduleTimeout(const ProfileSchedule& schedule) {
+  if (schedule.kind != profile::Kind::kCpu) {
+    return absl::FormatDuration(schedule.timeout);
+  }
+  return absl::StrCat(absl::FormatDuration(schedule.timeout), " (",
+                      schedule.cpu_seconds, "s profile)");
+}
+
 }  // namespace
 
 std::string RenderLandingPage(const SlotTable& table, absl::Time now,
@@ -47,8 +57,8 @@ std::string RenderLandingPage(const SlotTable& table, absl::Time now,
       "<p>Scrapes the Go pprof endpoints below and exports what they show. "
       "Values on the metrics page come from the last successful scrape of "
       "each profile.</p><table><tr><th>target</th><th>profile</th>"
-      "<th>every</th><th>status</th><th>last result</th><th>last success"
-      "</th>",
+      "<th>every</th><th>timeout</th><th>status</th><th>last result</th>"
+      "<th>last success</th>",
       mirror_links ? "<th>re-served</th>" : "", "</tr>");
   for (const auto& slot : table.slots) {
     const auto result = slot->result();
@@ -57,8 +67,9 @@ std::string RenderLandingPage(const SlotTable& table, absl::Time now,
         &html, "<tr><td>", HtmlEscape(slot->target().name),
         "</td><td><a href=\"", HtmlEscape(url), "\">",
         profile::KindName(slot->schedule().kind), "</a></td><td>",
-        absl::FormatDuration(slot->schedule().interval), "</td>",
-        StatusCell(*result), "<td>", Age(result->health.last_success, now), "</td>");
+        absl::FormatDuration(slot->schedule().interval), "</td><td>",
+        ScheduleTimeout(slot->schedule()), "</td>", StatusCell(*result),
+        "<td>", Age(result->health.last_success, now), "</td>");
     if (mirror_links) {
       const auto& name = slot->target().name;
       const profile::Kind kind = slot->schedule().kind;

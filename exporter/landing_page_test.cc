@@ -100,6 +100,9 @@ TEST(RenderLandingPageTest, StatesAndEscaping) {
       "<a href=\"http://127.0.0.1:9099/debug/pprof/heap\">heap</a>"));
   EXPECT_THAT(html, HasSubstr(
       "<a href=\"http://127.0.0.1:9099/debug/pprof/goroutine\">goroutine</a>"));
+  // The effective interval and timeout, and the CPU window.
+  EXPECT_THAT(html, HasSubstr("heap</a></td><td>1m</td><td>10s</td>"));
+  EXPECT_THAT(html, HasSubstr("cpu</a></td><td>1m</td><td>10s (10s profile)</td>"));
   // One row per slot.
   size_t rows = 0;
   for (size_t at = html.find("<tr><td>"); at != std::string::npos;

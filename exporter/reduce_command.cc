@@ -13,7 +13,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "exporter/config.h"
 #include "exporter/flags.h"
 #include "exporter/metrics.h"
 #include "profile/decode.h"
@@ -33,55 +35,28 @@ int Usage(std::ostream& err, absl::string_view problem) {
   return 2;
 }
 
-absl::StatusOr<std::shared_ptr<const RE2>> CompileRegex(
-    absl::string_view flag, const std::string& pattern) {
-  auto regex = std::make_shared<const RE2>(pattern, RE2::Quiet);
-  if (!regex->ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": bad regex: ", regex->error()));
-  }
-  return regex;
-}
+// The flags of the reduce options, each named after the config key it
+// stands for (--gc-regex: gc_regex), so both are checked by the same code.
+constexpr absl::string_view kReduceOptionFlags[] = {
+    "top", "gc-regex", "services", "service-label", "service-count-regex"};
 
 absl::StatusOr<profile::ReduceOptions> OptionsFromFlags(
     const ParsedFlags& flags) {
-  profile::ReduceOptions options;
-  if (auto top = flags.Get("top")) {
-    if (!absl::SimpleAtoi(*top, &options.top) || options.top < 1) {
-      return absl::InvalidArgumentError("--top must be a positive integer");
+  std::vector<std::pair<std::string, std::string>> values;
+  for (absl::string_view flag : kReduceOptionFlags) {
+    if (auto value = flags.Get(flag)) {
+      values.emplace_back(absl::StrReplaceAll(flag, {{"-", "_"}}), *value);
     }
   }
-  if (auto gc = flags.Get("gc-regex")) {
-    auto regex = CompileRegex("gc-regex", *gc);
-    if (!regex.ok()) return regex.status();
-    options.gc_regex = *std::move(regex);
-  }
-  int methods = 0;
-  auto& services = options.services;
-  if (auto n = flags.Get("services")) {
-    ++methods;
-    if (!absl::SimpleAtoi(*n, &services.static_count) ||
-        services.static_count < 1) {
-      return absl::InvalidArgumentError(
-          "--services must be a positive integer");
-    }
-  }
-  if (auto label = flags.Get("service-label")) {
-    ++methods;
-    services.method = profile::ServiceCounting::Method::kLabel;
-    services.label = *label;
-  }
-  if (auto pattern = flags.Get("service-count-regex")) {
-    ++methods;
-    services.method = profile::ServiceCounting::Method::kRegex;
-    auto regex = CompileRegex("service-count-regex", *pattern);
-    if (!regex.ok()) return regex.status();
-    services.regex = *std::move(regex);
-  }
-  if (methods > 1) {
-    return absl::InvalidArgumentError(
-        "give at most one of --services, --service-label and "
-        "--service-count-regex");
+  profile::ReduceOptions options;  // gc_regex null: the reducers' default
+  absl::Status status = ApplyReduceOptions(values, options);
+  if (!status.ok()) {
+    // "gc_regex: bad regex ..." -> "--gc-regex: bad regex ..."
+    const absl::string_view message = status.message();
+    const size_t key_end = std::min(message.find(':'), message.size());
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", absl::StrReplaceAll(message.substr(0, key_end), {{"_", "-"}}),
+        message.substr(key_end)));
   }
   return options;
 }

@@ -185,6 +185,10 @@ usage_error "no files" --kind=cpu
 usage_error "no arguments at all"
 usage_error "--top=0" --top=0 "$TD/cpu.pb.gz"
 usage_error "--top=abc" --top=abc "$TD/cpu.pb.gz"
+# The config's rules (config.h, ApplyReduceOptions): empty is no regex or label.
+usage_error "--gc-regex=" --gc-regex= "$TD/cpu.pb.gz"
+usage_error "--service-label=" --service-label= "$TD/goroutine.pb.gz"
+usage_error "--service-count-regex=" --service-count-regex= "$TD/goroutine.pb.gz"
 
 # mutex/block profiles look alike: without --kind that is exit 2 with a
 # `FILE: reason` line; a good file next to it is still printed.
