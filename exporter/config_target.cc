@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "exporter/config_auth.h"
 #include "exporter/duration.h"
+#include "exporter/kinds.h"
 #include "yaml-cpp/yaml.h"
 
 namespace exporter::config_internal {
@@ -34,8 +35,8 @@ constexpr absl::string_view kScheduleKeys[] = {"interval", "timeout",
 
 std::vector<absl::string_view> KindNames() {
   std::vector<absl::string_view> names;
-  for (profile::Kind kind : profile::kAllKinds) {
-    names.push_back(profile::KindName(kind));
+  for (const KindSpec& spec : AllKindSpecs()) {
+    names.push_back(profile::KindName(spec.kind));
   }
   return names;
 }
@@ -45,7 +46,7 @@ std::vector<absl::string_view> KindNames() {
 // ScrapeTimeout() added the CPU window.
 absl::Status CheckSchedule(const ProfileSchedule& schedule,
                            absl::Duration scrape_timeout) {
-  if (schedule.kind == profile::Kind::kCpu) {
+  if (SpecOf(schedule.kind).sampled) {
     // The next CPU scrape would start while Go is still sampling.
     if (absl::Seconds(schedule.cpu_seconds) >= schedule.interval) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -79,7 +80,7 @@ absl::StatusOr<ProfileSchedule> ResolveSchedule(
   schedule.interval = interval.value_or(inherited.scrape_interval);
   const absl::Duration scrape_timeout = timeout.value_or(
       std::min(inherited.scrape_timeout, schedule.interval));
-  if (kind == profile::Kind::kCpu) {
+  if (SpecOf(kind).sampled) {
     schedule.cpu_seconds = cpu_seconds.value_or(static_cast<int>(std::clamp(
         absl::ToInt64Seconds(schedule.interval - absl::Seconds(1)), int64_t{1},
         int64_t{kDefaultCpuSeconds})));
@@ -110,7 +111,7 @@ absl::StatusOr<ProfileSchedule> ParseSchedule(profile::Kind kind,
     *value = *parsed;
   }
   if (seconds_node != nullptr) {
-    if (kind != profile::Kind::kCpu) {
+    if (!SpecOf(kind).sampled) {
       return seconds_node->Error("only the cpu profile takes seconds");
     }
     // A day at most keeps the window and its timeout far from overflow.
@@ -123,7 +124,7 @@ absl::StatusOr<ProfileSchedule> ParseSchedule(profile::Kind kind,
   if (!schedule.ok()) {
     // Point at the value the user most likely has to change.
     const ConfigNode* culprit =
-        kind == profile::Kind::kCpu ? seconds_node : timeout_node;
+        SpecOf(kind).sampled ? seconds_node : timeout_node;
     if (culprit == nullptr) culprit = interval_node;
     if (culprit == nullptr) culprit = &node;
     return culprit->Error(schedule.status().message());
@@ -277,7 +278,8 @@ absl::StatusOr<std::vector<ProfileSchedule>> ParseProfiles(
     if (!parsed->entries().empty()) listed = *std::move(parsed);
   }
   std::vector<ProfileSchedule> schedules;
-  for (profile::Kind kind : profile::kAllKinds) {
+  for (const KindSpec& spec : AllKindSpecs()) {
+    const profile::Kind kind = spec.kind;
     const absl::string_view name = profile::KindName(kind);
     const ConfigNode implied =
         target_node.Virtual(absl::StrCat("profiles.", name));
@@ -285,6 +287,8 @@ absl::StatusOr<std::vector<ProfileSchedule>> ParseProfiles(
     if (listed.has_value()) {
       entry = listed->Find(name);
       if (entry == nullptr) continue;
+    } else if (!spec.on_by_default) {
+      continue;
     }
     absl::StatusOr<ProfileSchedule> schedule =
         ParseSchedule(kind, *entry, inherited);
@@ -307,7 +311,7 @@ const std::shared_ptr<const RE2>& DefaultGcRegex() {
 
 absl::Duration ScrapeTimeout(profile::Kind kind, int cpu_seconds,
                              absl::Duration scrape_timeout) {
-  if (kind != profile::Kind::kCpu) return scrape_timeout;
+  if (!SpecOf(kind).sampled) return scrape_timeout;
   return absl::Seconds(cpu_seconds) * 3 / 2 + scrape_timeout;
 }
 

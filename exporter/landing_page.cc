@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "exporter/html.h"
+#include "exporter/kinds.h"
 #include "exporter/metrics.h"
 #include "exporter/pprof_mirror.h"
 #include "exporter/scrape.h"
@@ -32,7 +33,7 @@ std::string StatusCell(const ScrapeResult& result) {
 // The effective values after inheritance (config.h): the request timeout,
 // and for CPU the sampling window it includes.
 std::string ScheduleTimeout(const ProfileSchedule& schedule) {
-  if (schedule.kind != profile::Kind::kCpu) {
+  if (!SpecOf(schedule.kind).sampled) {
     return absl::FormatDuration(schedule.timeout);
   }
   return absl::StrCat(absl::FormatDuration(schedule.timeout), " (",
