@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "exporter/duration.h"
+#include "exporter/url.h"
 
 namespace exporter::config_internal {
 
@@ -251,13 +252,6 @@ absl::StatusOr<profile::ServiceCounting> ParseServiceCounting(
     counting.regex = *std::move(regex);
   }
   return counting;
-}
-
-bool HasControlChar(absl::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
 }
 
 // An inline secret. It goes into a request header; errors never show it.

@@ -26,6 +26,7 @@
 #include "exporter/scrape.h"
 #include "exporter/server.h"
 #include "exporter/shard.h"
+#include "exporter/url.h"
 #include "exporter/web_config.h"
 
 namespace exporter {
@@ -92,15 +93,8 @@ bool IsLoopback(absl::string_view host) {
 
 // A failure because another CPU profile was running in the target.
 bool IsProfilerBusy(const ScrapeResult& result) {
-  return result.attempted && !result.health.up &&
-         absl::StartsWith(
-             result.error,
-             absl::StrCat(ScrapeErrorReason(ScrapeError::kProfilerBusy), ":"));
-}
-
-uint64_t ProfilerBusyErrors(const ScrapeResult& result) {
-  return result.health
-      .errors_total[static_cast<int>(ScrapeError::kProfilerBusy)];
+  return result.failure &&
+         result.failure->reason == FailureReason::kProfilerBusy;
 }
 
 // Logs state changes of a slot, and repeats of the same failure rarely.
@@ -124,19 +118,21 @@ void LogOutcome(Slot& slot, const ScrapeResult& before,
           slot.schedule().kind == profile::Kind::kCpu
               ? "profiler busy; retrying"
               : "profiler busy",
-          {{"target", target}, {"profile", kind}, {"err", after.error}});
+          {{"target", target}, {"profile", kind},
+           {"err", after.failure->ToString()}});
     }
     return;
   }
   const absl::Time now = absl::Now();
   const bool changed = before.health.up || !before.attempted ||
-                       before.error != after.error;
+                       before.failure != after.failure;
   if (!changed && now - slot.last_failure_logged < kRepeatFailureLogEvery) {
     return;
   }
   slot.last_failure_logged = now;
   Log(LogLevel::kWarn, changed ? "scrape failed" : "scrape still failing",
-      {{"target", target}, {"profile", kind}, {"err", after.error}});
+      {{"target", target}, {"profile", kind},
+       {"err", after.failure->ToString()}});
 }
 
 class Daemon {
@@ -292,25 +288,25 @@ class Daemon {
   // A CPU profile refused because another profiler runs asks the scheduler
   // for a retry before the slot's next turn.
   AfterScrape ScrapeAndAskRetry(Slot& slot) {
-    const uint64_t busy_before = ProfilerBusyErrors(*slot.result());
-    ScrapeSlot(slot);
-    const auto after = slot.result();
     const bool busy = slot.schedule().kind == profile::Kind::kCpu &&
-                      !after->health.up &&
-                      ProfilerBusyErrors(*after) > busy_before;
+                      ScrapeSlot(slot) == FailureReason::kProfilerBusy;
     return busy ? AfterScrape::kRetrySoon : AfterScrape::kDone;
   }
 
-  void ScrapeSlot(Slot& slot) {
+  // Scrapes and publishes; returns why the scrape failed, if it did.
+  std::optional<FailureReason> ScrapeSlot(Slot& slot) {
     const auto before = slot.result();
     std::string raw;  // the profile as fetched, if archived or re-served
     auto after = Scrape(slot.target(), slot.schedule(), *before, fetcher_,
                         profile::DecodeLimits{},
                         reserve_ || archive() != nullptr ? &raw : nullptr);
-    if (!after) return;  // cancelled by shutdown
+    if (!after) return FailureReason::kCancelled;  // by shutdown
     LogOutcome(slot, *before, *after);
     if (!raw.empty()) KeepProfile(slot, after->finished, std::move(raw));
+    std::optional<FailureReason> reason;
+    if (after->failure) reason = after->failure->reason;
     slot.Publish(*std::move(after));
+    return reason;
   }
 
   static bool InTable(const SlotTable& table, const std::string& target,
