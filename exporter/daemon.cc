@@ -288,8 +288,9 @@ class Daemon {
   // A CPU profile refused because another profiler runs asks the scheduler
   // for a retry before the slot's next turn.
   AfterScrape ScrapeAndAskRetry(Slot& slot) {
+    const std::optional<FailureReason> failed = ScrapeSlot(slot);
     const bool busy = slot.schedule().kind == profile::Kind::kCpu &&
-                      ScrapeSlot(slot) == FailureReason::kProfilerBusy;
+                      failed == FailureReason::kProfilerBusy;
     return busy ? AfterScrape::kRetrySoon : AfterScrape::kDone;
   }
 

@@ -47,10 +47,6 @@ constexpr absl::Duration kDeadlineSlack = absl::Milliseconds(50);
 // on its word before bytes arrive.
 constexpr size_t kMaxReserve = size_t{16} << 20;
 
-// Token and password files are small; do not read a whole disk on a typo
-// such as /dev/zero.
-constexpr size_t kMaxSecretFileBytes = size_t{64} << 10;
-
 // Everything a Get learns through httplib's callbacks; they all run on the
 // calling thread.
 struct Observed {
@@ -105,49 +101,6 @@ class ScopedSigpipeBlock {
   bool was_pending_ = false;
 };
 
-// The whole file with surrounding whitespace trimmed. Errors name `key` and
-// the path, never the contents.
-absl::StatusOr<std::string> ReadSecretFile(absl::string_view key,
-                                           const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("cannot read ", key, " ", path));
-  }
-  std::string data(kMaxSecretFileBytes + 1, '\0');
-  file.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (file.bad()) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("cannot read ", key, " ", path));
-  }
-  data.resize(static_cast<size_t>(file.gcount()));
-  if (data.size() > kMaxSecretFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        key, " ", path, " is larger than ", kMaxSecretFileBytes, " bytes"));
-  }
-  return std::string(absl::StripAsciiWhitespace(data));
-}
-
-// An inline secret or the contents of its file.
-absl::StatusOr<std::string> Secret(absl::string_view inline_key,
-                                   const std::string& inline_value,
-                                   absl::string_view file_key,
-                                   const std::string& file) {
-  if (file.empty()) {
-    if (HasControlChar(inline_value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(inline_key, " contains control characters"));
-    }
-    return inline_value;
-  }
-  absl::StatusOr<std::string> value = ReadSecretFile(file_key, file);
-  if (value.ok() && HasControlChar(*value)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file_key, " ", file, " contains control characters"));
-  }
-  return value;
-}
-
 // Replaces every secret in `text` (an error body a target sent back, which
 // may echo the request) with <secret>.
 std::string Redact(std::string text, const std::vector<std::string>& secrets) {
@@ -198,44 +151,6 @@ absl::Status CheckReadable(absl::string_view key, const std::string& path) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
-
-absl::StatusOr<std::string> AuthorizationHeader(const FetchOptions& options) {
-  switch (options.auth) {
-    case FetchOptions::Auth::kNone:
-      return std::string();
-    case FetchOptions::Auth::kBasic: {
-      if (HasControlChar(options.username) ||
-          options.username.find(':') != std::string::npos) {
-        return absl::InvalidArgumentError(
-            "basic_auth.username contains ':' or control characters");
-      }
-      absl::StatusOr<std::string> password =
-          Secret("basic_auth.password", options.password,
-                 "basic_auth.password_file", options.password_file);
-      if (!password.ok()) return password.status();
-      return absl::StrCat(
-          "Basic ",
-          absl::Base64Escape(absl::StrCat(options.username, ":", *password)));
-    }
-    case FetchOptions::Auth::kAuthorization: {
-      absl::StatusOr<std::string> credentials =
-          Secret("authorization.credentials", options.credentials,
-                 "authorization.credentials_file", options.credentials_file);
-      if (!credentials.ok()) return credentials.status();
-      if (HasControlChar(options.auth_type) ||
-          options.auth_type.find(' ') != std::string::npos) {
-        return absl::InvalidArgumentError(
-            "authorization.type must be a single word");
-      }
-      return absl::StrCat(options.auth_type, " ", *credentials);
-    }
-  }
-  return std::string();
-}
-
-namespace {
 
 FetchResult Failed(FailureReason reason, std::string message) {
   FetchResult result;
@@ -396,15 +311,15 @@ Observed Send(httplib::ClientImpl& client, const ParsedUrl& url,
   return seen;
 }
 
-// Why a transfer that ended in httplib error `err` (not Success) failed.
-ScrapeFailure ClassifyTransportError(httplib::Error err, const Observed& seen,
+// Why a transfer that httplib ended with an error (not Success) failed.
+ScrapeFailure ClassifyTransportError(const Observed& seen,
                                      const Request& request,
                                      absl::Duration timeout,
                                      absl::Time deadline) {
   const std::string cause =
-      absl::StrCat(" (httplib: ", httplib::to_string(err), ")");
+      absl::StrCat(" (httplib: ", httplib::to_string(seen.error), ")");
   const std::string& what = request.what;
-  switch (err) {
+  switch (seen.error) {
     case httplib::Error::ConnectionTimeout:
       return {FailureReason::kTimeout,
               absl::StrCat(what, ": connect timed out", cause)};
@@ -475,7 +390,7 @@ std::optional<ScrapeFailure> Classify(const Observed& seen,
         absl::StrCat(what, ": stopped (httplib: ",
                      httplib::to_string(seen.error), ")")};
   }
-  return ClassifyTransportError(seen.error, seen, request, timeout, deadline);
+  return ClassifyTransportError(seen, request, timeout, deadline);
 }
 
 }  // namespace
@@ -510,7 +425,8 @@ FetchResult Fetcher::Get(const std::string& url, absl::Duration timeout,
   }
   const std::string what = absl::StrCat("GET ", parsed->ForLog());
   if (timeout <= absl::ZeroDuration()) {
-    return Failed(FailureReason::kTimeout, absl::StrCat(what, ": no time left"));
+    return Failed(FailureReason::kTimeout,
+                  absl::StrCat(what, ": no time left"));
   }
   if (stopped_.load()) {  // cheap early exit; re-checked under mu_ below
     return Failed(FailureReason::kCancelled, absl::StrCat(what, ": stopped"));

@@ -70,10 +70,10 @@ struct FetchOptions {
   bool operator==(const FetchOptions&) const = default;
 };
 
-// The Authorization header value for `options` ("" for kNone). Reads
-// password_file / credentials_file now (surrounding whitespace trimmed, as
-// Prometheus does), so rotated secrets are picked up by the next scrape.
-// Errors name the file but never its contents.
+// The Authorization header value for `options` ("" for kNone), in
+// fetch_auth.cc. Reads password_file / credentials_file now (surrounding
+// whitespace trimmed, as Prometheus does), so rotated secrets are picked up
+// by the next scrape. Errors name the file but never its contents.
 absl::StatusOr<std::string> AuthorizationHeader(const FetchOptions& options);
 
 // Thread-safe; one per daemon. Every Get uses its own connection (no
