@@ -16,6 +16,8 @@
 #include "absl/strings/str_format.h"
 #include "exporter/config_target.h"
 #include "exporter/config_yaml.h"
+#include "exporter/duration.h"
+#include "exporter/url.h"
 #include "yaml-cpp/yaml.h"
 
 // The config file as a document: its sections, the list of targets and of
@@ -33,7 +35,6 @@ using config_internal::ReadConfigFile;
 
 constexpr char kDefaultTargetName[] = "default";
 constexpr char kDefaultTargetUrl[] = "http://127.0.0.1:9099/debug/pprof/";
-constexpr char kDefaultPprofPath[] = "/debug/pprof/";
 
 constexpr absl::string_view kTopLevelKeys[] = {"global", "targets",
                                                "file_sd_configs"};
@@ -270,47 +271,6 @@ absl::StatusOr<Config> ParseDocument(const ConfigNode& root) {
 
 }  // namespace
 
-absl::StatusOr<std::string> NormalizePprofBaseUrl(absl::string_view url) {
-  // First, and without echoing the URL: it may hold a password.
-  const size_t authority = url.find("://");
-  if (authority != absl::string_view::npos &&
-      url.substr(authority + 3, url.find_first_of("/?#", authority + 3) -
-                                    (authority + 3))
-              .find('@') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        "URL must not contain credentials (user:password@); use basic_auth");
-  }
-  for (char c : url) {
-    if (absl::ascii_isspace(c) || absl::ascii_iscntrl(c)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "URL \"%s\" must not contain spaces or control characters", url));
-    }
-  }
-  absl::string_view scheme;
-  for (absl::string_view candidate : {"http://", "https://"}) {
-    if (absl::StartsWithIgnoreCase(url, candidate)) scheme = candidate;
-  }
-  if (scheme.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("URL \"%s\" must start with http:// or https://", url));
-  }
-  const absl::string_view rest = url.substr(scheme.size());
-  const size_t path_start = std::min(rest.find('/'), rest.size());
-  const absl::string_view host = rest.substr(0, path_start);
-  absl::string_view path = rest.substr(path_start);
-  if (host.empty() || host.find_first_of("?#") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("URL \"%s\" has no host", url));
-  }
-  // Endpoint names are appended to the path; a query would end up in front.
-  if (path.find_first_of("?#") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("URL \"%s\" must not have a query or fragment", url));
-  }
-  if (path.empty() || path == "/") path = kDefaultPprofPath;
-  return absl::StrCat(scheme, host, path, absl::EndsWith(path, "/") ? "" : "/");
-}
-
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
                                    absl::string_view filename) {
   return ParseYamlDocument<Config>(yaml_text, filename, ParseDocument);
@@ -328,9 +288,7 @@ absl::StatusOr<TargetConfig> TargetFromFlag(absl::string_view name_eq_url,
     // Never echo a URL that may hold a password.
     return absl::InvalidArgumentError(absl::StrFormat(
         "--target=%s: %s",
-        name_eq_url.find('@') == absl::string_view::npos
-            ? name_eq_url
-            : "<not shown: contains '@'>",
+        ShownOrHidden(name_eq_url),
         message));
   };
   const size_t equals = name_eq_url.find('=');

@@ -168,13 +168,6 @@ absl::Status ApplyReduceOptions(
     absl::Span<const std::pair<std::string, std::string>> values,
     profile::ReduceOptions& options);
 
-// Checks that `url` is http:// or https:// with a host, no credentials
-// ("user:pass@", which would end up in logs and on the landing page; the
-// message does not echo such a URL) and no query or fragment, and turns it into the base URL that profile endpoint names are
-// appended to: a missing or "/" path becomes /debug/pprof/, any other path
-// gets a trailing '/'. The scheme is lower-cased; the rest is kept.
-absl::StatusOr<std::string> NormalizePprofBaseUrl(absl::string_view url);
-
 }  // namespace exporter
 
 #endif  // PPROF_EXPORTER_EXPORTER_CONFIG_H_

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "exporter/url.h"
 
 namespace exporter::config_internal {
 namespace {
@@ -19,13 +20,6 @@ constexpr absl::string_view kAuthorizationKeys[] = {"type", "credentials",
 constexpr absl::string_view kTlsConfigKeys[] = {
     "ca_file",     "cert_file",            "key_file",
     "server_name", "insecure_skip_verify", "min_version"};
-
-bool HasControlChar(absl::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
-}
 
 // An inline secret. It goes into a request header; errors never show it.
 absl::StatusOr<std::string> SecretString(const ConfigNode& node) {

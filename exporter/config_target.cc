@@ -18,6 +18,7 @@
 #include "exporter/config_auth.h"
 #include "exporter/duration.h"
 #include "exporter/kinds.h"
+#include "exporter/url.h"
 #include "yaml-cpp/yaml.h"
 
 namespace exporter::config_internal {

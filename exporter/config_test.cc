@@ -183,39 +183,6 @@ TEST(ScrapeTimeoutTest, CpuAddsHalfTheWindowAgain) {
             absl::Milliseconds(3500));
 }
 
-struct UrlCase {
-  std::string in;
-  std::string out;
-};
-
-TEST(NormalizePprofBaseUrlTest, AddsDefaultPathAndTrailingSlash) {
-  const UrlCase cases[] = {
-      {"http://127.0.0.1:9099", "http://127.0.0.1:9099/debug/pprof/"},
-      {"http://127.0.0.1:9099/", "http://127.0.0.1:9099/debug/pprof/"},
-      {"http://127.0.0.1:9099/debug/pprof",
-       "http://127.0.0.1:9099/debug/pprof/"},
-      {"http://127.0.0.1:9099/debug/pprof/",
-       "http://127.0.0.1:9099/debug/pprof/"},
-      {"https://host/x/y", "https://host/x/y/"},
-      {"HTTP://Host:1/p/", "http://Host:1/p/"},
-      {"http://[::1]:9099", "http://[::1]:9099/debug/pprof/"},
-  };
-  for (const UrlCase& c : cases) {
-    absl::StatusOr<std::string> got = NormalizePprofBaseUrl(c.in);
-    ASSERT_TRUE(got.ok()) << c.in << ": " << got.status();
-    EXPECT_EQ(*got, c.out) << c.in;
-  }
-}
-
-TEST(NormalizePprofBaseUrlTest, RejectsNonHttpAndUnusableUrls) {
-  for (const char* bad :
-       {"", "ftp://host/", "file:///tmp/x", "//host/", "host:9099", "http://",
-        "http://?x", "http://h/p?debug=1", "http://h/p#frag", "http://h /p",
-        "httpx://h/"}) {
-    EXPECT_FALSE(NormalizePprofBaseUrl(bad).ok()) << bad;
-  }
-}
-
 TEST(TargetFromFlagTest, BuildsAllKindsAtGlobalDefaults) {
   Config defaults;
   defaults.global.scrape_interval = absl::Seconds(30);

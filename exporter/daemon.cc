@@ -27,6 +27,7 @@
 #include "exporter/server.h"
 #include "exporter/shard.h"
 #include "exporter/target_table.h"
+#include "exporter/url.h"
 #include "exporter/web_config.h"
 
 namespace exporter {
@@ -93,15 +94,8 @@ bool IsLoopback(absl::string_view host) {
 
 // A failure because another CPU profile was running in the target.
 bool IsProfilerBusy(const ScrapeResult& result) {
-  return result.attempted && !result.health.up &&
-         absl::StartsWith(
-             result.error,
-             absl::StrCat(ScrapeErrorReason(ScrapeError::kProfilerBusy), ":"));
-}
-
-uint64_t ProfilerBusyErrors(const ScrapeResult& result) {
-  return result.health
-      .errors_total[static_cast<int>(ScrapeError::kProfilerBusy)];
+  return result.failure &&
+         result.failure->reason == FailureReason::kProfilerBusy;
 }
 
 // Logs state changes of a slot, and repeats of the same failure rarely.
@@ -125,19 +119,21 @@ void LogOutcome(Slot& slot, const ScrapeResult& before,
           SpecOf(slot.schedule().kind).sampled
               ? "profiler busy; retrying"
               : "profiler busy",
-          {{"target", target}, {"profile", kind}, {"err", after.error}});
+          {{"target", target}, {"profile", kind},
+           {"err", after.failure->ToString()}});
     }
     return;
   }
   const absl::Time now = absl::Now();
   const bool changed = before.health.up || !before.attempted ||
-                       before.error != after.error;
+                       before.failure != after.failure;
   if (!changed && now - slot.last_failure_logged < kRepeatFailureLogEvery) {
     return;
   }
   slot.last_failure_logged = now;
   Log(LogLevel::kWarn, changed ? "scrape failed" : "scrape still failing",
-      {{"target", target}, {"profile", kind}, {"err", after.error}});
+      {{"target", target}, {"profile", kind},
+       {"err", after.failure->ToString()}});
 }
 
 class Daemon {
@@ -261,22 +257,20 @@ class Daemon {
   // A CPU profile refused because another profiler runs asks the scheduler
   // for a retry before the slot's next turn.
   AfterScrape ScrapeAndAskRetry(Slot& slot) {
-    const uint64_t busy_before = ProfilerBusyErrors(*slot.result());
-    ScrapeSlot(slot);
-    const auto after = slot.result();
+    const std::optional<FailureReason> failed = ScrapeSlot(slot);
     const bool busy = SpecOf(slot.schedule().kind).sampled &&
-                      !after->health.up &&
-                      ProfilerBusyErrors(*after) > busy_before;
+                      failed == FailureReason::kProfilerBusy;
     return busy ? AfterScrape::kRetrySoon : AfterScrape::kDone;
   }
 
-  void ScrapeSlot(Slot& slot) {
+  // Scrapes and publishes; returns why the scrape failed, if it did.
+  std::optional<FailureReason> ScrapeSlot(Slot& slot) {
     const auto before = slot.result();
     std::string raw;  // the profile as fetched, if kept
     auto after = Scrape(slot.target(), slot.schedule(), *before, fetcher_,
                         profile::DecodeLimits{},
                         kept_.wanted() ? &raw : nullptr);
-    if (!after) return;  // cancelled by shutdown
+    if (!after) return FailureReason::kCancelled;  // by shutdown
     LogOutcome(slot, *before, *after);
     if (!raw.empty()) {
       auto current = table();
@@ -284,7 +278,10 @@ class Daemon {
                  std::move(raw), current ? current->slots.size() : 0,
                  IsConfigured(current));
     }
+    std::optional<FailureReason> reason;
+    if (after->failure) reason = after->failure->reason;
     slot.Publish(*std::move(after));
+    return reason;
   }
 
   static KeptProfiles::IsConfigured IsConfigured(

@@ -26,11 +26,11 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "exporter/url.h"
+#include "exporter/version.h"
 
 namespace exporter {
 namespace {
-
-constexpr absl::string_view kVersion = "0.1.0";
 
 // Connecting to a sidecar or a pod should take milliseconds; waiting longer
 // than this only delays the kConnect/kTimeout verdict.
@@ -47,24 +47,6 @@ constexpr absl::Duration kDeadlineSlack = absl::Milliseconds(50);
 // on its word before bytes arrive.
 constexpr size_t kMaxReserve = size_t{16} << 20;
 
-// Token and password files are small; do not read a whole disk on a typo
-// such as /dev/zero.
-constexpr size_t kMaxSecretFileBytes = size_t{64} << 10;
-
-bool IsHostChar(char c, bool bracketed) {
-  if (bracketed) return absl::ascii_isxdigit(c) || c == ':' || c == '.';
-  return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_';
-}
-
-std::string HostForUrl(const ParsedUrl& u) {
-  return u.host.find(':') != std::string::npos ? absl::StrCat("[", u.host, "]")
-                                               : u.host;
-}
-
-int DefaultPort(absl::string_view scheme) {
-  return scheme == "https" ? 443 : 80;
-}
-
 // Everything a Get learns through httplib's callbacks; they all run on the
 // calling thread.
 struct Observed {
@@ -74,6 +56,8 @@ struct Observed {
   bool too_large = false;
   uint64_t content_length = 0;  // when too_large came from the header
   std::string error_body;       // start of a non-2xx body
+  httplib::Error error = httplib::Error::Success;
+  long verify_result = X509_V_OK;  // https only: OpenSSL's verdict
 };
 
 bool Is2xx(int status) { return status >= 200 && status < 300; }
@@ -116,57 +100,6 @@ class ScopedSigpipeBlock {
   sigset_t old_mask_;
   bool was_pending_ = false;
 };
-
-// Secrets end up in a request header: CR or LF would split it.
-bool HasControlChar(absl::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
-}
-
-// The whole file with surrounding whitespace trimmed. Errors name `key` and
-// the path, never the contents.
-absl::StatusOr<std::string> ReadSecretFile(absl::string_view key,
-                                           const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("cannot read ", key, " ", path));
-  }
-  std::string data(kMaxSecretFileBytes + 1, '\0');
-  file.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (file.bad()) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("cannot read ", key, " ", path));
-  }
-  data.resize(static_cast<size_t>(file.gcount()));
-  if (data.size() > kMaxSecretFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        key, " ", path, " is larger than ", kMaxSecretFileBytes, " bytes"));
-  }
-  return std::string(absl::StripAsciiWhitespace(data));
-}
-
-// An inline secret or the contents of its file.
-absl::StatusOr<std::string> Secret(absl::string_view inline_key,
-                                   const std::string& inline_value,
-                                   absl::string_view file_key,
-                                   const std::string& file) {
-  if (file.empty()) {
-    if (HasControlChar(inline_value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(inline_key, " contains control characters"));
-    }
-    return inline_value;
-  }
-  absl::StatusOr<std::string> value = ReadSecretFile(file_key, file);
-  if (value.ok() && HasControlChar(*value)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file_key, " ", file, " contains control characters"));
-  }
-  return value;
-}
 
 // Replaces every secret in `text` (an error body a target sent back, which
 // may echo the request) with <secret>.
@@ -219,124 +152,248 @@ absl::Status CheckReadable(absl::string_view key, const std::string& path) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> AuthorizationHeader(const FetchOptions& options) {
-  switch (options.auth) {
-    case FetchOptions::Auth::kNone:
-      return std::string();
-    case FetchOptions::Auth::kBasic: {
-      if (HasControlChar(options.username) ||
-          options.username.find(':') != std::string::npos) {
-        return absl::InvalidArgumentError(
-            "basic_auth.username contains ':' or control characters");
-      }
-      absl::StatusOr<std::string> password =
-          Secret("basic_auth.password", options.password,
-                 "basic_auth.password_file", options.password_file);
-      if (!password.ok()) return password.status();
-      return absl::StrCat(
-          "Basic ",
-          absl::Base64Escape(absl::StrCat(options.username, ":", *password)));
-    }
-    case FetchOptions::Auth::kAuthorization: {
-      absl::StatusOr<std::string> credentials =
-          Secret("authorization.credentials", options.credentials,
-                 "authorization.credentials_file", options.credentials_file);
-      if (!credentials.ok()) return credentials.status();
-      if (HasControlChar(options.auth_type) ||
-          options.auth_type.find(' ') != std::string::npos) {
-        return absl::InvalidArgumentError(
-            "authorization.type must be a single word");
-      }
-      return absl::StrCat(options.auth_type, " ", *credentials);
-    }
-  }
-  return std::string();
+FetchResult Failed(FailureReason reason, std::string message) {
+  FetchResult result;
+  result.failure = ScrapeFailure{reason, std::move(message)};
+  return result;
 }
 
-absl::string_view FailureReason(FetchFailure failure) {
-  switch (failure) {
-    case FetchFailure::kNone: return "";
-    case FetchFailure::kConnect: return "connect";
-    case FetchFailure::kTimeout: return "timeout";
-    case FetchFailure::kHttpStatus: return "http_status";
-    case FetchFailure::kProfilerBusy: return "profiler_busy";
-    case FetchFailure::kTooLarge: return "too_large";
-    case FetchFailure::kCancelled: return "cancelled";
-  }
-  return "";
-}
+// What a Get sends, and what must never show in its failure message.
+struct Request {
+  std::string what;  // "GET <URL without credentials>", for messages
+  std::string tls_name;  // the name TLS verifies and sends as SNI
+  httplib::Headers headers;
+  std::vector<std::string> secrets;  // longest first
+};
 
-std::string ParsedUrl::ForLog() const {
-  return absl::StrCat(scheme, "://", HostForUrl(*this), ":", port, target);
-}
-
-absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
-  auto bad = [url](absl::string_view why) {
-    // The message ends up in logs: never echo a URL that may hold a password.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad URL (", why, "): ",
-        url.find('@') == url.npos ? url : "<not shown: contains '@'>"));
+// Reads secret files now, so that rotated tokens take effect at once.
+absl::StatusOr<Request> BuildRequest(const ParsedUrl& url,
+                                     const FetchOptions& options,
+                                     const std::string& user_agent) {
+  absl::StatusOr<std::string> authorization = AuthorizationHeader(options);
+  if (!authorization.ok()) return authorization.status();
+  Request request;
+  request.what = absl::StrCat("GET ", url.ForLog());
+  request.tls_name =
+      options.tls.server_name.empty() ? url.host : options.tls.server_name;
+  request.headers = {
+      {"User-Agent", user_agent},
+      // httplib would offer gzip/br here; a compressed answer would either
+      // be unpacked (pprof wants the gzip bytes) or double-wrapped.
+      {"Accept-Encoding", "identity"},
+      // httplib 0.11 writes IPv6 hosts without brackets.
+      {"Host", url.HostHeader()},
   };
-  for (char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return bad("whitespace or control character");
+  if (authorization->empty()) return request;
+  request.headers.emplace("Authorization", *authorization);
+  std::vector<std::string>& secrets = request.secrets;
+  secrets.push_back(*authorization);
+  secrets.push_back(authorization->substr(authorization->find(' ') + 1));
+  if (options.auth == FetchOptions::Auth::kBasic) {
+    std::string decoded;
+    absl::Base64Unescape(secrets.back(), &decoded);
+    secrets.push_back(decoded.substr(decoded.find(':') + 1));  // password
   }
-  const size_t sep = url.find("://");
-  if (sep == url.npos) return bad("not absolute");
-  ParsedUrl out;
-  out.scheme = absl::AsciiStrToLower(url.substr(0, sep));
-  if (out.scheme != "http" && out.scheme != "https") {
-    return bad("scheme must be http or https");
-  }
-  absl::string_view rest = url.substr(sep + 3);
-  const size_t authority_end = rest.find_first_of("/?#");
-  absl::string_view authority = rest.substr(0, authority_end);
-  absl::string_view target =
-      authority_end == rest.npos ? "" : rest.substr(authority_end);
-
-  if (const size_t at = authority.rfind('@'); at != authority.npos) {
-    out.had_credentials = true;
-    authority.remove_prefix(at + 1);
-  }
-  absl::string_view host = authority;
-  absl::string_view port;
-  bool has_port = false;
-  const bool bracketed = absl::ConsumePrefix(&host, "[");
-  if (bracketed) {
-    const size_t close = host.find(']');
-    if (close == host.npos) return bad("unterminated [");
-    absl::string_view after = host.substr(close + 1);
-    host = host.substr(0, close);
-    if (!after.empty()) {
-      if (after[0] != ':') return bad("junk after ]");
-      has_port = true;
-      port = after.substr(1);
-    }
-  } else if (const size_t colon = host.find(':'); colon != host.npos) {
-    has_port = true;
-    port = host.substr(colon + 1);
-    host = host.substr(0, colon);
-  }
-  if (host.empty()) return bad("no host");
-  for (char c : host) {
-    if (!IsHostChar(c, bracketed)) return bad("bad character in host");
-  }
-  out.host = std::string(host);
-  out.port = DefaultPort(out.scheme);
-  if (has_port && !port.empty()) {  // "host:" means the default port
-    int p = 0;
-    if (!std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
-        !absl::SimpleAtoi(port, &p) || p < 1 || p > 65535) {
-      return bad("bad port");
-    }
-    out.port = p;
-  }
-  target = target.substr(0, target.find('#'));  // fragments stay client-side
-  out.target = absl::StrCat(absl::StartsWith(target, "/") ? "" : "/", target);
-  return out;
+  // Longest first, so a secret's parts are not replaced inside it first.
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() > b.size();
+            });
+  return request;
 }
+
+// A client for https://, set up as tls_config says.
+absl::StatusOr<std::unique_ptr<httplib::SSLClient>> MakeTlsClient(
+    const ParsedUrl& url, const TlsClientOptions& tls,
+    const std::string& tls_name) {
+  for (const auto& [key, path] :
+       {std::pair<absl::string_view, const std::string&>{"ca_file",
+                                                         tls.ca_file},
+        {"cert_file", tls.cert_file},
+        {"key_file", tls.key_file}}) {
+    if (absl::Status readable = CheckReadable(key, path); !readable.ok()) {
+      return readable;
+    }
+  }
+  std::unique_ptr<httplib::SSLClient> client =
+      tls.cert_file.empty()
+          ? std::make_unique<httplib::SSLClient>(tls_name, url.port)
+          : std::make_unique<httplib::SSLClient>(tls_name, url.port,
+                                                 tls.cert_file, tls.key_file);
+  if (!client->is_valid()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot load the client certificate ", tls.cert_file,
+                     " with key ", tls.key_file));
+  }
+  if (tls_name != url.host) {
+    // httplib connects to the host it verifies; point that name at the
+    // URL's host.
+    absl::StatusOr<std::string> address = NumericAddress(url.host);
+    if (!address.ok()) return address.status();
+    client->set_hostname_addr_map({{tls_name, *address}});
+  }
+  if (tls.insecure_skip_verify) {
+    client->enable_server_certificate_verification(false);
+  } else if (!tls.ca_file.empty()) {
+    client->set_ca_cert_path(tls.ca_file);
+  }
+  if (tls.min_version != 0) {
+    SSL_CTX_set_min_proto_version(client->ssl_context(), tls.min_version);
+  }
+  return client;
+}
+
+void SetLimits(httplib::ClientImpl& client, absl::Duration timeout) {
+  client.set_connection_timeout(
+      absl::ToChronoMicroseconds(std::min(timeout, kMaxConnectTimeout)));
+  // Idle limit per read: a CPU profile sends nothing for `seconds`.
+  client.set_read_timeout(absl::ToChronoMicroseconds(timeout));
+  client.set_write_timeout(
+      absl::ToChronoMicroseconds(std::min(timeout, kMaxWriteTimeout)));
+  client.set_keep_alive(false);
+  client.set_follow_location(false);  // a redirect is a misconfigured target
+  client.set_decompress(false);  // the gzip payload must arrive unchanged
+  client.set_url_encode(false);  // the URL is already encoded; keep "+"
+}
+
+// Sends the request and reads the answer into `body` (2xx) or
+// `seen.error_body`, giving up at `deadline` or past max_bytes.
+Observed Send(httplib::ClientImpl& client, const ParsedUrl& url,
+              const Request& request, absl::Time deadline, size_t max_bytes,
+              std::string& body) {
+  Observed seen;
+  ScopedSigpipeBlock no_sigpipe;
+  httplib::Result res = client.Get(
+      url.target, request.headers,
+      [&](const httplib::Response& r) {
+        seen.status = r.status;
+        seen.busy_header = r.get_header_value("X-Go-Pprof") == "1";
+        if (absl::Now() > deadline) {
+          seen.deadline_hit = true;
+          return false;
+        }
+        if (!Is2xx(r.status) || !r.has_header("Content-Length")) return true;
+        uint64_t len = 0;
+        if (absl::SimpleAtoi(r.get_header_value("Content-Length"), &len)) {
+          if (len > max_bytes) {
+            seen.too_large = true;
+            seen.content_length = len;
+            return false;
+          }
+          body.reserve(std::min<uint64_t>(len, kMaxReserve));
+        }
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        // The read timeout restarts with every byte; a slow drip is only
+        // caught here.
+        if (absl::Now() > deadline) {
+          seen.deadline_hit = true;
+          return false;
+        }
+        if (!Is2xx(seen.status)) {
+          const size_t take =
+              std::min(n, kErrorBodyCap - seen.error_body.size());
+          seen.error_body.append(data, take);
+          return seen.error_body.size() < kErrorBodyCap;
+        }
+        if (n > max_bytes - body.size()) {
+          seen.too_large = true;
+          return false;
+        }
+        body.append(data, n);
+        return true;
+      });
+  seen.error = res.error();
+  if (auto* ssl = dynamic_cast<httplib::SSLClient*>(&client)) {
+    seen.verify_result = ssl->get_openssl_verify_result();
+  }
+  return seen;
+}
+
+// Why a transfer that httplib ended with an error (not Success) failed.
+ScrapeFailure ClassifyTransportError(const Observed& seen,
+                                     const Request& request,
+                                     absl::Duration timeout,
+                                     absl::Time deadline) {
+  const std::string cause =
+      absl::StrCat(" (httplib: ", httplib::to_string(seen.error), ")");
+  const std::string& what = request.what;
+  switch (seen.error) {
+    case httplib::Error::ConnectionTimeout:
+      return {FailureReason::kTimeout,
+              absl::StrCat(what, ": connect timed out", cause)};
+    case httplib::Error::Read:
+      // Either the read timeout fired (it equals the whole budget, so the
+      // deadline has passed) or the peer closed or reset the connection
+      // early, which is counted as a connection failure.
+      if (absl::Now() >= deadline - kDeadlineSlack) {
+        return {FailureReason::kTimeout,
+                absl::StrCat(what, ": no answer within ",
+                             absl::FormatDuration(timeout), cause)};
+      }
+      return {FailureReason::kConnect,
+              absl::StrCat(what, ": connection closed early", cause)};
+    case httplib::Error::SSLServerVerification:
+      return {FailureReason::kConnect,
+              seen.verify_result != X509_V_OK
+                  ? absl::StrCat(what, ": TLS certificate not trusted: ",
+                                 X509_verify_cert_error_string(
+                                     seen.verify_result),
+                                 cause)
+                  : absl::StrCat(what, ": TLS certificate is not valid for ",
+                                 request.tls_name, cause)};
+    case httplib::Error::SSLConnection:
+      return {FailureReason::kConnect,
+              absl::StrCat(what, ": TLS handshake failed", cause)};
+    default:
+      // Connection (refused, DNS, unreachable), Write, SSL*, and anything
+      // unexpected: the target could not be talked to.
+      return {FailureReason::kConnect,
+              absl::StrCat(what, ": connection failed", cause)};
+  }
+}
+
+// The failure a finished transfer amounts to, if any. Order matters: a
+// complete error answer outranks how reading it ended, and our own aborts
+// outrank the Canceled error they cause.
+std::optional<ScrapeFailure> Classify(const Observed& seen,
+                                      const Request& request,
+                                      size_t max_bytes, absl::Duration timeout,
+                                      absl::Time deadline, bool stopped) {
+  const std::string& what = request.what;
+  if (seen.status != 0 && !Is2xx(seen.status)) {
+    const bool busy = seen.status == 500 && seen.busy_header;
+    return ScrapeFailure{
+        busy ? FailureReason::kProfilerBusy : FailureReason::kHttpStatus,
+        absl::StrCat(what, ": HTTP ", seen.status, ", body ",
+                     Snippet(Redact(seen.error_body, request.secrets)))};
+  }
+  if (seen.too_large) {
+    return ScrapeFailure{
+        FailureReason::kTooLarge,
+        absl::StrCat(what, ": body (Content-Length ",
+                     seen.content_length > 0
+                         ? absl::StrCat(seen.content_length)
+                         : std::string("unknown"),
+                     ") exceeds the cap of ", max_bytes, " bytes")};
+  }
+  if (seen.deadline_hit) {
+    return ScrapeFailure{FailureReason::kTimeout,
+                         absl::StrCat(what, ": not complete within ",
+                                      absl::FormatDuration(timeout))};
+  }
+  if (seen.error == httplib::Error::Success) return std::nullopt;
+  if (stopped) {
+    return ScrapeFailure{
+        FailureReason::kCancelled,
+        absl::StrCat(what, ": stopped (httplib: ",
+                     httplib::to_string(seen.error), ")")};
+  }
+  return ClassifyTransportError(seen, request, timeout, deadline);
+}
+
+}  // namespace
 
 // One Get in flight. The client is shared so that StopAll can call stop()
 // on it without holding mu_ while the Get finishes and drops it.
@@ -358,263 +415,63 @@ Fetcher::~Fetcher() = default;
 
 FetchResult Fetcher::Get(const std::string& url, absl::Duration timeout,
                          size_t max_bytes, const FetchOptions& options) {
-  const absl::Time start = absl::Now();
-  const absl::Time deadline = start + timeout;
-  FetchResult result;
-  auto fail = [&result](FetchFailure f, std::string why) {
-    result.failure = f;
-    result.body.clear();
-    result.error = std::move(why);
-    return std::move(result);
-  };
-
+  const absl::Time deadline = absl::Now() + timeout;
   absl::StatusOr<ParsedUrl> parsed = ParseUrl(url);
   // A malformed URL is a configuration error that config loading should
   // have caught; here it can only mean "cannot connect".
   if (!parsed.ok()) {
-    return fail(FetchFailure::kConnect, std::string(parsed.status().message()));
+    return Failed(FailureReason::kConnect,
+                  std::string(parsed.status().message()));
   }
   const std::string what = absl::StrCat("GET ", parsed->ForLog());
   if (timeout <= absl::ZeroDuration()) {
-    return fail(FetchFailure::kTimeout, absl::StrCat(what, ": no time left"));
+    return Failed(FailureReason::kTimeout,
+                  absl::StrCat(what, ": no time left"));
   }
   if (stopped_.load()) {  // cheap early exit; re-checked under mu_ below
-    return fail(FetchFailure::kCancelled, absl::StrCat(what, ": stopped"));
+    return Failed(FailureReason::kCancelled, absl::StrCat(what, ": stopped"));
   }
-
-  // Read secret files now, so that rotated tokens take effect at once.
-  absl::StatusOr<std::string> authorization = AuthorizationHeader(options);
-  if (!authorization.ok()) {
-    return fail(FetchFailure::kConnect,
-                absl::StrCat(what, ": ", authorization.status().message()));
+  absl::StatusOr<Request> request = BuildRequest(*parsed, options, user_agent_);
+  if (!request.ok()) {
+    return Failed(FailureReason::kConnect,
+                  absl::StrCat(what, ": ", request.status().message()));
   }
-  // What must never show in result.error, even if the target echoes it.
-  std::vector<std::string> secrets;
-  if (!authorization->empty()) {
-    secrets.push_back(*authorization);
-    const size_t space = authorization->find(' ');
-    secrets.push_back(authorization->substr(space + 1));
-    if (options.auth == FetchOptions::Auth::kBasic) {
-      std::string decoded;
-      absl::Base64Unescape(secrets.back(), &decoded);
-      secrets.push_back(decoded.substr(decoded.find(':') + 1));  // password
-    }
-    // Longest first, so a secret's parts are not replaced inside it first.
-    std::sort(secrets.begin(), secrets.end(),
-              [](const std::string& a, const std::string& b) {
-                return a.size() > b.size();
-              });
-  }
-
   auto flight = std::make_shared<InFlight>();
-  httplib::SSLClient* ssl = nullptr;
-  // The name TLS verifies and sends as SNI.
-  std::string tls_name = parsed->host;
   if (parsed->scheme == "https") {
-    const TlsClientOptions& tls = options.tls;
-    for (const auto& [key, path] :
-         {std::pair<absl::string_view, const std::string&>{"ca_file",
-                                                           tls.ca_file},
-          {"cert_file", tls.cert_file},
-          {"key_file", tls.key_file}}) {
-      if (absl::Status readable = CheckReadable(key, path); !readable.ok()) {
-        return fail(FetchFailure::kConnect,
-                    absl::StrCat(what, ": ", readable.message()));
-      }
+    auto client = MakeTlsClient(*parsed, options.tls, request->tls_name);
+    if (!client.ok()) {
+      return Failed(FailureReason::kConnect,
+                    absl::StrCat(what, ": ", client.status().message()));
     }
-    if (!tls.server_name.empty()) tls_name = tls.server_name;
-    std::unique_ptr<httplib::SSLClient> client =
-        tls.cert_file.empty()
-            ? std::make_unique<httplib::SSLClient>(tls_name, parsed->port)
-            : std::make_unique<httplib::SSLClient>(tls_name, parsed->port,
-                                                   tls.cert_file,
-                                                   tls.key_file);
-    if (!client->is_valid()) {
-      return fail(FetchFailure::kConnect,
-                  absl::StrCat(what, ": cannot load the client certificate ",
-                               tls.cert_file, " with key ", tls.key_file));
-    }
-    if (tls_name != parsed->host) {
-      // httplib connects to the host it verifies; point that name at the
-      // URL's host.
-      absl::StatusOr<std::string> address = NumericAddress(parsed->host);
-      if (!address.ok()) {
-        return fail(FetchFailure::kConnect,
-                    absl::StrCat(what, ": ", address.status().message()));
-      }
-      client->set_hostname_addr_map({{tls_name, *address}});
-    }
-    if (tls.insecure_skip_verify) {
-      client->enable_server_certificate_verification(false);
-    } else if (!tls.ca_file.empty()) {
-      client->set_ca_cert_path(tls.ca_file);
-    }
-    if (tls.min_version != 0) {
-      SSL_CTX_set_min_proto_version(client->ssl_context(), tls.min_version);
-    }
-    ssl = client.get();
-    flight->client = std::move(client);
+    flight->client = *std::move(client);
   } else {
     flight->client =
         std::make_unique<httplib::ClientImpl>(parsed->host, parsed->port);
   }
-  httplib::ClientImpl& cli = *flight->client;
-  cli.set_connection_timeout(
-      absl::ToChronoMicroseconds(std::min(timeout, kMaxConnectTimeout)));
-  // Idle limit per read: a CPU profile sends nothing for `seconds`.
-  cli.set_read_timeout(absl::ToChronoMicroseconds(timeout));
-  cli.set_write_timeout(
-      absl::ToChronoMicroseconds(std::min(timeout, kMaxWriteTimeout)));
-  cli.set_keep_alive(false);
-  cli.set_follow_location(false);  // a redirect is a misconfigured target
-  cli.set_decompress(false);       // the gzip payload must arrive unchanged
-  cli.set_url_encode(false);       // the URL is already encoded; keep "+"
+  SetLimits(*flight->client, timeout);
   // Replaces httplib's default options (SO_REUSEADDR, meaningless for a
   // client) with the marker StopAll relies on.
-  cli.set_socket_options([f = flight.get()](socket_t) {
-    f->socket_created.store(true);
-  });
-
-  httplib::Headers headers = {
-      {"User-Agent", user_agent_},
-      // httplib would offer gzip/br here; a compressed answer would either
-      // be unpacked (pprof wants the gzip bytes) or double-wrapped.
-      {"Accept-Encoding", "identity"},
-      // httplib 0.11 writes IPv6 hosts without brackets.
-      {"Host", parsed->port == DefaultPort(parsed->scheme)
-                   ? HostForUrl(*parsed)
-                   : absl::StrCat(HostForUrl(*parsed), ":", parsed->port)},
-  };
-  if (!authorization->empty()) {
-    headers.emplace("Authorization", *authorization);
-  }
-
+  flight->client->set_socket_options(
+      [f = flight.get()](socket_t) { f->socket_created.store(true); });
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_.load()) {
-      return fail(FetchFailure::kCancelled, absl::StrCat(what, ": stopped"));
+      return Failed(FailureReason::kCancelled, absl::StrCat(what, ": stopped"));
     }
     in_flight_.push_back(flight);
   }
-
-  Observed p;
-  std::string& body = result.body;
-  std::optional<ScopedSigpipeBlock> no_sigpipe(std::in_place);
-  httplib::Result res = cli.Get(
-      parsed->target, headers,
-      [&](const httplib::Response& r) {
-        p.status = r.status;
-        p.busy_header = r.get_header_value("X-Go-Pprof") == "1";
-        if (absl::Now() > deadline) {
-          p.deadline_hit = true;
-          return false;
-        }
-        if (!Is2xx(r.status) || !r.has_header("Content-Length")) return true;
-        uint64_t len = 0;
-        if (absl::SimpleAtoi(r.get_header_value("Content-Length"), &len)) {
-          if (len > max_bytes) {
-            p.too_large = true;
-            p.content_length = len;
-            return false;
-          }
-          body.reserve(std::min<uint64_t>(len, kMaxReserve));
-        }
-        return true;
-      },
-      [&](const char* data, size_t n) {
-        // The read timeout restarts with every byte; a slow drip is only
-        // caught here.
-        if (absl::Now() > deadline) {
-          p.deadline_hit = true;
-          return false;
-        }
-        if (!Is2xx(p.status)) {
-          const size_t take = std::min(n, kErrorBodyCap - p.error_body.size());
-          p.error_body.append(data, take);
-          return p.error_body.size() < kErrorBodyCap;
-        }
-        if (n > max_bytes - body.size()) {
-          p.too_large = true;
-          return false;
-        }
-        body.append(data, n);
-        return true;
-      });
-  no_sigpipe.reset();
-
+  FetchResult result;
+  const Observed seen = Send(*flight->client, *parsed, *request, deadline,
+                             max_bytes, result.body);
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_.erase(std::find(in_flight_.begin(), in_flight_.end(), flight));
   }
-  const httplib::Error err = res.error();
-  result.http_status = p.status;
-
-  // Order matters: a complete error answer outranks how reading it ended,
-  // and our own aborts outrank the Canceled error they cause.
-  if (p.status != 0 && !Is2xx(p.status)) {
-    const bool busy = p.status == 500 && p.busy_header;
-    return fail(busy ? FetchFailure::kProfilerBusy : FetchFailure::kHttpStatus,
-                absl::StrCat(what, ": HTTP ", p.status, ", body ",
-                             Snippet(Redact(p.error_body, secrets))));
-  }
-  if (p.too_large) {
-    return fail(FetchFailure::kTooLarge,
-                absl::StrCat(what, ": body (Content-Length ",
-                             p.content_length > 0
-                                 ? absl::StrCat(p.content_length)
-                                 : std::string("unknown"),
-                             ") exceeds the cap of ", max_bytes, " bytes"));
-  }
-  if (p.deadline_hit) {
-    return fail(FetchFailure::kTimeout,
-                absl::StrCat(what, ": not complete within ",
-                             absl::FormatDuration(timeout)));
-  }
-  if (err == httplib::Error::Success) {
-    result.error.clear();
-    return result;
-  }
-  const std::string cause =
-      absl::StrCat(" (httplib: ", httplib::to_string(err), ")");
-  if (stopped_.load()) {
-    return fail(FetchFailure::kCancelled, absl::StrCat(what, ": stopped", cause));
-  }
-  switch (err) {
-    case httplib::Error::ConnectionTimeout:
-      return fail(FetchFailure::kTimeout,
-                  absl::StrCat(what, ": connect timed out", cause));
-    case httplib::Error::Read:
-      // Either the read timeout fired (it equals the whole budget, so the
-      // deadline has passed) or the peer closed or reset the connection
-      // early, which is counted as a connection failure.
-      if (absl::Now() >= deadline - kDeadlineSlack) {
-        return fail(FetchFailure::kTimeout,
-                    absl::StrCat(what, ": no answer within ",
-                                 absl::FormatDuration(timeout), cause));
-      }
-      return fail(FetchFailure::kConnect,
-                  absl::StrCat(what, ": connection closed early", cause));
-    case httplib::Error::SSLServerVerification: {
-      const long verify = ssl != nullptr ? ssl->get_openssl_verify_result()
-                                         : X509_V_OK;
-      return fail(FetchFailure::kConnect,
-                  verify != X509_V_OK
-                      ? absl::StrCat(what, ": TLS certificate not trusted: ",
-                                     X509_verify_cert_error_string(verify),
-                                     cause)
-                      : absl::StrCat(what, ": TLS certificate is not valid "
-                                           "for ",
-                                     tls_name, cause));
-    }
-    case httplib::Error::SSLConnection:
-      return fail(FetchFailure::kConnect,
-                  absl::StrCat(what, ": TLS handshake failed", cause));
-    default:
-      // Connection (refused, DNS, unreachable), Write, SSL*, and anything
-      // unexpected: the target could not be talked to.
-      return fail(FetchFailure::kConnect,
-                  absl::StrCat(what, ": connection failed", cause));
-  }
+  result.http_status = seen.status;
+  result.failure = Classify(seen, *request, max_bytes, timeout, deadline,
+                            stopped_.load());
+  if (result.failure) result.body.clear();
+  return result;
 }
 
 void Fetcher::StopAll() {

@@ -13,39 +13,27 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exporter/scrape_failure.h"
 
 namespace exporter {
 
-enum class FetchFailure {
-  kNone,
-  kConnect,       // refused, DNS, unreachable, TLS, or reset mid-response
-  kTimeout,       // connect timeout, read timeout or total deadline passed
-  kHttpStatus,    // a non-2xx answer (other than kProfilerBusy)
-  kProfilerBusy,  // Go's pprof: 500 + "X-Go-Pprof: 1" (profile already running)
-  kTooLarge,      // body (or its Content-Length) over max_bytes
-  kCancelled,     // Fetcher::StopAll
-};
-
-// "connect", "timeout", "http_status", "profiler_busy", "too_large",
-// "cancelled" ("" for kNone). These are the `reason` label values of
-// pprof_scrape_errors_total, so they must never change.
-absl::string_view FailureReason(FetchFailure failure);
-
+// What a Get produced: the body, or the failure (kConnect, kTimeout,
+// kHttpStatus, kProfilerBusy, kTooLarge or kCancelled) and what happened.
 struct FetchResult {
-  FetchFailure failure = FetchFailure::kNone;
-  // The payload, exactly as received; empty unless failure == kNone.
+  // Set when the Get failed. Its message names the URL without
+  // credentials, the status, and the start of an error body.
+  std::optional<ScrapeFailure> failure;
+  // The payload, exactly as received; empty on failure.
   std::string body;
   // The response status if one arrived, else 0.
   int http_status = 0;
-  // For logs only: the URL without credentials, the status, and the start
-  // of an error body. Empty on success.
-  std::string error;
 };
 
 // How to talk to a secured target (Prometheus's scrape-config keys
@@ -82,29 +70,11 @@ struct FetchOptions {
   bool operator==(const FetchOptions&) const = default;
 };
 
-// The Authorization header value for `options` ("" for kNone). Reads
-// password_file / credentials_file now (surrounding whitespace trimmed, as
-// Prometheus does), so rotated secrets are picked up by the next scrape.
-// Errors name the file but never its contents.
+// The Authorization header value for `options` ("" for kNone), in
+// fetch_auth.cc. Reads password_file / credentials_file now (surrounding
+// whitespace trimmed, as Prometheus does), so rotated secrets are picked up
+// by the next scrape. Errors name the file but never its contents.
 absl::StatusOr<std::string> AuthorizationHeader(const FetchOptions& options);
-
-// An absolute http(s) URL split into what the HTTP client needs.
-struct ParsedUrl {
-  std::string scheme;  // "http" or "https", lower case
-  std::string host;    // IPv6 literals without brackets
-  int port = 0;        // explicit, or the scheme's default
-  std::string target;  // path and query as written; "/" if empty; no fragment
-  // "user:pass@" was present. It is dropped: credentials come from
-  // FetchOptions only (config loading rejects URLs that carry them).
-  bool had_credentials = false;
-
-  // "scheme://host:port/target" with no credentials, for logs.
-  std::string ForLog() const;
-};
-
-// Accepts only absolute http:// or https:// URLs without whitespace or
-// control characters (they would end up in the request line).
-absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url);
 
 // Thread-safe; one per daemon. Every Get uses its own connection (no
 // keep-alive), so concurrent Gets do not wait for each other.
@@ -129,14 +99,14 @@ class Fetcher {
   // be read, a client certificate that cannot be loaded and every TLS
   // failure (unknown CA, wrong name, handshake refused) are kConnect; a 401
   // or 403 is kHttpStatus like any other status. Secrets never appear in
-  // FetchResult::error, not even when the target echoes them in its body.
+  // the failure's message, not even when the target echoes them in its body.
   FetchResult Get(const std::string& url, absl::Duration timeout,
                   size_t max_bytes, const FetchOptions& options = {});
 
   // Interrupts every Get in flight (they return kCancelled) and makes all
   // later Gets return kCancelled at once. Returns when every Get in flight
   // has been interrupted; that can wait for a DNS lookup or connect that is
-  // under way. Meant for SIGTERM and reload: make a new Fetcher afterwards.
+  // under way. Meant for SIGTERM.
   void StopAll();
 
   const std::string& user_agent() const { return user_agent_; }

@@ -13,12 +13,15 @@
 #include "absl/time/clock.h"
 #include "exporter/fetch.h"
 #include "exporter/testing/http_stub.h"
+#include "exporter/testing/fetch_result.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace exporter {
 namespace {
 
+using ::exporter::testing::Message;
+using ::exporter::testing::Reason;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -123,13 +126,13 @@ TEST(FetchAuthTest, SendsTheHeader) {
   bearer.credentials = kToken;
   FetchResult r = Fetcher().Get(s.Url("/p"), absl::Seconds(5), 100,
                                 bearer);
-  EXPECT_EQ(r.failure, FetchFailure::kNone) << r.error;
+  EXPECT_EQ(r.failure, std::nullopt) << Message(r);
   EXPECT_EQ(r.body, "ok");
   EXPECT_EQ(seen, absl::StrCat("Bearer ", kToken));
 
   // Without options: no header at all.
   r = Fetcher().Get(s.Url("/p"), absl::Seconds(5), 100);
-  EXPECT_EQ(r.failure, FetchFailure::kNone) << r.error;
+  EXPECT_EQ(r.failure, std::nullopt) << Message(r);
   EXPECT_EQ(seen, "");
 }
 
@@ -146,8 +149,8 @@ TEST(FetchAuthTest, UnreadableSecretFileIsAConnectFailure) {
   basic.password_file = TempPath("missing-password");
   FetchResult r =
       Fetcher().Get(s.Url("/p"), absl::Seconds(5), 100, basic);
-  EXPECT_EQ(r.failure, FetchFailure::kConnect);
-  EXPECT_THAT(r.error, HasSubstr("cannot read basic_auth.password_file"));
+  EXPECT_EQ(Reason(r), FailureReason::kConnect);
+  EXPECT_THAT(Message(r), HasSubstr("cannot read basic_auth.password_file"));
   EXPECT_FALSE(called);  // nothing was sent without the credentials
 }
 
@@ -170,12 +173,12 @@ TEST(FetchAuthTest, SecretsEchoedByTheTargetAreRedacted) {
   basic.password = kPassword;
   FetchResult r =
       Fetcher().Get(s.Url("/p"), absl::Seconds(5), 1000, basic);
-  EXPECT_EQ(r.failure, FetchFailure::kHttpStatus);
+  EXPECT_EQ(Reason(r), FailureReason::kHttpStatus);
   EXPECT_EQ(r.http_status, 401);
-  EXPECT_THAT(r.error, HasSubstr("HTTP 401"));
-  EXPECT_THAT(r.error, HasSubstr("<secret>"));
-  EXPECT_THAT(r.error, Not(HasSubstr(kPassword)));
-  EXPECT_THAT(r.error, Not(HasSubstr(absl::Base64Escape(
+  EXPECT_THAT(Message(r), HasSubstr("HTTP 401"));
+  EXPECT_THAT(Message(r), HasSubstr("<secret>"));
+  EXPECT_THAT(Message(r), Not(HasSubstr(kPassword)));
+  EXPECT_THAT(Message(r), Not(HasSubstr(absl::Base64Escape(
                            std::string("alice:") + kPassword))));
 }
 
@@ -185,8 +188,8 @@ TEST(FetchTlsTest, PlainHttpServerIsAConnectFailure) {
     res.set_content("ok", "text/plain");
   });
   FetchResult r = Fetcher().Get(s.Url("/p", "https"), absl::Seconds(5), 100);
-  EXPECT_EQ(r.failure, FetchFailure::kConnect) << r.error;
-  EXPECT_THAT(r.error, HasSubstr("https://127.0.0.1:"));
+  EXPECT_EQ(Reason(r), FailureReason::kConnect) << Message(r);
+  EXPECT_THAT(Message(r), HasSubstr("https://127.0.0.1:"));
 }
 
 TEST(FetchTlsTest, MissingTlsFilesAreNamed) {
@@ -194,8 +197,8 @@ TEST(FetchTlsTest, MissingTlsFilesAreNamed) {
   options.tls.ca_file = TempPath("no-ca.crt");
   FetchResult r = Fetcher().Get("https://127.0.0.1:1/p", absl::Seconds(5),
                                 100, options);
-  EXPECT_EQ(r.failure, FetchFailure::kConnect);
-  EXPECT_THAT(r.error,
+  EXPECT_EQ(Reason(r), FailureReason::kConnect);
+  EXPECT_THAT(Message(r),
               HasSubstr("cannot read tls_config.ca_file " + options.tls.ca_file));
 
   // A file that is no certificate.
@@ -205,8 +208,8 @@ TEST(FetchTlsTest, MissingTlsFilesAreNamed) {
   options.tls.cert_file = junk;
   options.tls.key_file = junk;
   r = Fetcher().Get("https://127.0.0.1:1/p", absl::Seconds(5), 100, options);
-  EXPECT_EQ(r.failure, FetchFailure::kConnect);
-  EXPECT_THAT(r.error, HasSubstr("cannot load the client certificate"));
+  EXPECT_EQ(Reason(r), FailureReason::kConnect);
+  EXPECT_THAT(Message(r), HasSubstr("cannot load the client certificate"));
 }
 
 }  // namespace

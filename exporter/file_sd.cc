@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "exporter/config_yaml.h"
 #include "exporter/log.h"
+#include "exporter/url.h"
 #include "yaml-cpp/yaml.h"
 
 namespace exporter {
@@ -83,21 +84,6 @@ absl::StatusOr<GroupLabels> ParseGroupLabels(const ConfigNode* node) {
   }
   std::sort(out.labels.begin(), out.labels.end());
   return out;
-}
-
-// "host:port" or a full URL -> the pprof base URL.
-absl::StatusOr<std::string> TargetUrl(absl::string_view entry,
-                                      absl::string_view scheme) {
-  if (entry.find("://") != absl::string_view::npos) {
-    return NormalizePprofBaseUrl(entry);
-  }
-  if (entry.empty()) return absl::InvalidArgumentError("must not be empty");
-  if (entry.find_first_of("/?#@") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "\"%s\" is neither host:port nor an http(s):// URL",
-        entry.find('@') == absl::string_view::npos ? entry : "<not shown>"));
-  }
-  return NormalizePprofBaseUrl(absl::StrCat(scheme, "://", entry));
 }
 
 std::string DirectoryOf(const std::string& pattern) {
@@ -177,7 +163,7 @@ absl::StatusOr<std::vector<DiscoveredTarget>> ParseTargetGroups(
       for (const ConfigNode& entry : entries) {
         absl::StatusOr<std::string> address = entry.String();
         if (!address.ok()) return address.status();
-        absl::StatusOr<std::string> url = TargetUrl(*address, labels->scheme);
+        absl::StatusOr<std::string> url = PprofBaseUrlOfAddress(*address, labels->scheme);
         if (!url.ok()) return entry.Error(url.status().message());
         DiscoveredTarget target;
         target.name =

@@ -26,7 +26,8 @@ std::string StatusCell(const ScrapeResult& result) {
                            result.health.profile_bytes,
                            result.health.duration_seconds);
   }
-  return absl::StrCat("<td class=down>down</td><td>", HtmlEscape(result.error),
+  const std::string why = result.failure ? result.failure->ToString() : "";
+  return absl::StrCat("<td class=down>down</td><td>", HtmlEscape(why),
                       "</td>");
 }
 

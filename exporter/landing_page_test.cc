@@ -62,7 +62,8 @@ TEST(RenderLandingPageTest, StatesAndEscaping) {
     ScrapeResult r;
     r.attempted = true;
     r.health.up = false;
-    r.error = "decode: <img src=x onerror=alert(2)> & \"stuff\"";
+    r.failure = ScrapeFailure{FailureReason::kDecode,
+                              "<img src=x onerror=alert(2)> & \"stuff\""};
     down->Publish(r);
   }
   table.slots = {pending, up, down};

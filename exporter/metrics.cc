@@ -224,19 +224,6 @@ std::vector<prometheus::MetricFamily> FamilyBuilder::Build() && {
   return std::move(families_);
 }
 
-absl::string_view ScrapeErrorReason(ScrapeError error) {
-  switch (error) {
-    case ScrapeError::kConnect: return "connect";
-    case ScrapeError::kTimeout: return "timeout";
-    case ScrapeError::kHttpStatus: return "http_status";
-    case ScrapeError::kProfilerBusy: return "profiler_busy";
-    case ScrapeError::kTooLarge: return "too_large";
-    case ScrapeError::kDecode: return "decode";
-    case ScrapeError::kSeriesLimit: return "series_limit";
-  }
-  return "unknown";
-}
-
 void AddScrapeHealth(const ScrapeHealth& health, const LabelPairs& labels,
                      FamilyBuilder* out) {
   out->Gauge("pprof_up",
@@ -246,11 +233,10 @@ void AddScrapeHealth(const ScrapeHealth& health, const LabelPairs& labels,
              "Time the last scrape of this profile took, fetch to reduced "
              "series, in seconds",
              labels, health.duration_seconds);
-  for (int i = 0; i < kNumScrapeErrors; ++i) {
+  for (int i = 0; i < kNumCountedReasons; ++i) {
     out->Counter("pprof_scrape_errors_total",
-                 "Failed scrapes of this profile, by reason", 
-                 With(labels, "reason",
-                      ScrapeErrorReason(static_cast<ScrapeError>(i))),
+                 "Failed scrapes of this profile, by reason",
+                 With(labels, "reason", kFailureReasonLabels[i]),
                  static_cast<double>(health.errors_total[i]));
   }
   if (health.last_success != absl::InfinitePast()) {

@@ -15,6 +15,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exporter/scrape_failure.h"
+#include "exporter/version.h"
 #include "prometheus/metric_family.h"
 #include "profile/kind.h"
 #include "profile/reduce.h"
@@ -45,21 +47,6 @@ class FamilyBuilder {
   absl::flat_hash_set<std::string> series_;
 };
 
-// Why a scrape failed: the `reason` label of pprof_scrape_errors_total.
-enum class ScrapeError {
-  kConnect,
-  kTimeout,
-  kHttpStatus,
-  kProfilerBusy,
-  kTooLarge,
-  kDecode,
-  kSeriesLimit,
-};
-inline constexpr int kNumScrapeErrors = 7;
-// "connect", "timeout", "http_status", "profiler_busy", "too_large",
-// "decode", "series_limit".
-absl::string_view ScrapeErrorReason(ScrapeError error);
-
 // How the scrapes of one target's profile kind went.
 struct ScrapeHealth {
   bool up = false;
@@ -67,7 +54,7 @@ struct ScrapeHealth {
   int64_t profile_bytes = 0;
   absl::Time last_success = absl::InfinitePast();
   // Cumulative since the exporter started (or the target was added).
-  std::array<uint64_t, kNumScrapeErrors> errors_total{};
+  std::array<uint64_t, kNumCountedReasons> errors_total{};  // by reason
 };
 
 // pprof_up, pprof_scrape_duration_seconds, pprof_scrape_errors_total{reason},
@@ -109,9 +96,6 @@ struct ExporterStatus {
 // pprof_exporter_targets, pprof_exporter_discovered_targets and
 // pprof_exporter_sd_refresh_failures_total.
 void AddExporterStatus(const ExporterStatus& status, FamilyBuilder* out);
-
-// The exporter's version, also sent as the User-Agent.
-inline constexpr char kVersion[] = "0.1.0";
 
 // The series of one reduced profile of one target. Heap and allocs profiles
 // carry the same totals (pprof_heap_*); a target that has both must export

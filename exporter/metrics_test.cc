@@ -452,21 +452,26 @@ TEST(AddReductionTest, GoroutineFixtureWithServiceLabel) {
 
 // --- health ---
 
-TEST(ScrapeErrorReasonTest, LabelValues) {
-  EXPECT_EQ(ScrapeErrorReason(ScrapeError::kConnect), "connect");
-  EXPECT_EQ(ScrapeErrorReason(ScrapeError::kTimeout), "timeout");
-  EXPECT_EQ(ScrapeErrorReason(ScrapeError::kHttpStatus), "http_status");
-  EXPECT_EQ(ScrapeErrorReason(ScrapeError::kProfilerBusy), "profiler_busy");
-  EXPECT_EQ(ScrapeErrorReason(ScrapeError::kTooLarge), "too_large");
-  EXPECT_EQ(ScrapeErrorReason(ScrapeError::kDecode), "decode");
+TEST(FailureReasonTest, LabelValues) {
+  EXPECT_EQ(ReasonLabel(FailureReason::kConnect), "connect");
+  EXPECT_EQ(ReasonLabel(FailureReason::kTimeout), "timeout");
+  EXPECT_EQ(ReasonLabel(FailureReason::kHttpStatus), "http_status");
+  EXPECT_EQ(ReasonLabel(FailureReason::kProfilerBusy), "profiler_busy");
+  EXPECT_EQ(ReasonLabel(FailureReason::kTooLarge), "too_large");
+  EXPECT_EQ(ReasonLabel(FailureReason::kDecode), "decode");
+  EXPECT_EQ(ReasonLabel(FailureReason::kSeriesLimit), "series_limit");
+  EXPECT_EQ(ReasonLabel(FailureReason::kCancelled), "cancelled");
+  EXPECT_EQ(kNumCountedReasons, 7);
+  EXPECT_EQ((ScrapeFailure{FailureReason::kTooLarge, "2 MiB"}.ToString()),
+            "too_large: 2 MiB");
 }
 
 TEST(AddScrapeHealthTest, BeforeAnySuccess) {
   ScrapeHealth health;
   health.up = false;
   health.duration_seconds = 0.5;
-  health.errors_total[static_cast<int>(ScrapeError::kConnect)] = 3;
-  health.errors_total[static_cast<int>(ScrapeError::kDecode)] = 1;
+  health.errors_total[static_cast<int>(FailureReason::kConnect)] = 3;
+  health.errors_total[static_cast<int>(FailureReason::kDecode)] = 1;
   const LabelPairs labels = {{"target", "t"}, {"env", "e"}, {"profile", "heap"}};
   FamilyBuilder b;
   AddScrapeHealth(health, labels, &b);

@@ -11,25 +11,10 @@
 namespace exporter {
 namespace {
 
-std::optional<ScrapeError> ErrorOfFetch(FetchFailure failure) {
-  switch (failure) {
-    case FetchFailure::kNone:
-    case FetchFailure::kCancelled:
-      return std::nullopt;
-    case FetchFailure::kConnect: return ScrapeError::kConnect;
-    case FetchFailure::kTimeout: return ScrapeError::kTimeout;
-    case FetchFailure::kHttpStatus: return ScrapeError::kHttpStatus;
-    case FetchFailure::kProfilerBusy: return ScrapeError::kProfilerBusy;
-    case FetchFailure::kTooLarge: return ScrapeError::kTooLarge;
-  }
-  return ScrapeError::kConnect;
-}
-
-ScrapeResult Failed(ScrapeResult result, ScrapeError error,
-                    std::string message) {
+ScrapeResult Failed(ScrapeResult result, ScrapeFailure failure) {
   result.health.up = false;
-  ++result.health.errors_total[static_cast<int>(error)];
-  result.error = absl::StrCat(ScrapeErrorReason(error), ": ", message);
+  ++result.health.errors_total[static_cast<int>(failure.reason)];
+  result.failure = std::move(failure);
   result.series.clear();
   return result;
 }
@@ -56,7 +41,10 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
   FetchResult fetched = fetcher.Get(ProfileUrl(target, schedule),
                                     schedule.timeout,
                                     limits.max_compressed_bytes, target.fetch);
-  if (fetched.failure == FetchFailure::kCancelled) return std::nullopt;
+  if (fetched.failure &&
+      fetched.failure->reason == FailureReason::kCancelled) {
+    return std::nullopt;
+  }
 
   ScrapeResult result = previous;
   result.attempted = true;
@@ -65,23 +53,24 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
     r.health.duration_seconds = absl::ToDoubleSeconds(r.finished - start);
     return r;
   };
-  if (auto error = ErrorOfFetch(fetched.failure)) {
-    return finish(Failed(std::move(result), *error, fetched.error));
+  if (fetched.failure) {
+    return finish(Failed(std::move(result), *std::move(fetched.failure)));
   }
 
   auto decoded = profile::Decode(fetched.body, limits);
   if (!decoded.ok()) {
-    const ScrapeError error = absl::IsResourceExhausted(decoded.status())
-                                  ? ScrapeError::kTooLarge
-                                  : ScrapeError::kDecode;
-    return finish(Failed(std::move(result), error,
-                         std::string(decoded.status().message())));
+    const FailureReason reason = absl::IsResourceExhausted(decoded.status())
+                                     ? FailureReason::kTooLarge
+                                     : FailureReason::kDecode;
+    return finish(Failed(std::move(result),
+                         {reason, std::string(decoded.status().message())}));
   }
   auto reduction = profile::Reduce(schedule.kind, *decoded, target.reduce,
                                    previous.baseline.get());
   if (!reduction.ok()) {
-    return finish(Failed(std::move(result), ScrapeError::kDecode,
-                         std::string(reduction.status().message())));
+    return finish(
+        Failed(std::move(result), {FailureReason::kDecode,
+                                   std::string(reduction.status().message())}));
   }
   // Decoded and reduced: the profile is kept even if the series limit
   // refuses its series below. The decoded profile owns its own bytes.
@@ -98,10 +87,11 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
   for (const auto& family : families) count += family.metric.size();
   if (count > static_cast<size_t>(SeriesBudget(target))) {
     return finish(Failed(
-        std::move(result), ScrapeError::kSeriesLimit,
-        absl::StrCat(count, " series exceed this profile's share (",
-                     SeriesBudget(target), ") of series_limit ",
-                     target.series_limit)));
+        std::move(result),
+        {FailureReason::kSeriesLimit,
+         absl::StrCat(count, " series exceed this profile's share (",
+                      SeriesBudget(target), ") of series_limit ",
+                      target.series_limit)}));
   }
   result.series = std::move(families);
   std::visit(
@@ -113,7 +103,7 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
       *reduction);
   result.health.up = true;
   result.health.profile_bytes = body_bytes;
-  result.error.clear();
+  result.failure.reset();
   result = finish(std::move(result));
   result.health.last_success = result.finished;
   return result;

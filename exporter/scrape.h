@@ -21,11 +21,12 @@ namespace exporter {
 std::string ProfileUrl(const TargetConfig& target,
                        const ProfileSchedule& schedule);
 
-// What a scrape produced, or nothing when it was cancelled (shutdown or
-// reload): a cancelled scrape must neither count as an error nor replace
-// the previous result. With `raw_body`, a fetched body that decoded and
-// reduced as a profile is moved there (for the archive and re-serving;
-// also when the scrape then fails on series_limit); else it stays empty.
+// What a scrape produced: series (up) or a failure. Nothing when it was
+// cancelled by shutdown: a cancelled scrape must neither count as an error
+// nor replace the previous result. With `raw_body`, a fetched body that
+// decoded and reduced as a profile is moved there (for the archive and
+// re-serving; also when the scrape then fails on series_limit); else it
+// stays empty.
 std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                                    const ProfileSchedule& schedule,
                                    const ScrapeResult& previous,

@@ -160,7 +160,12 @@ const MetricFamily* Find(const std::vector<MetricFamily>& families,
   return nullptr;
 }
 
-uint64_t Errors(const ScrapeResult& r, ScrapeError e) {
+// The failure as logged and shown; "" when up.
+std::string Shown(const ScrapeResult& r) {
+  return r.failure ? r.failure->ToString() : "";
+}
+
+uint64_t Errors(const ScrapeResult& r, FailureReason e) {
   return r.health.errors_total[static_cast<int>(e)];
 }
 
@@ -212,8 +217,8 @@ TEST_F(ScrapeTest, GoroutineSuccess) {
   const absl::Time after = absl::Now();
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->attempted);
-  EXPECT_TRUE(r->health.up) << r->error;
-  EXPECT_EQ(r->error, "");
+  EXPECT_TRUE(r->health.up) << Shown(*r);
+  EXPECT_EQ(Shown(*r), "");
   EXPECT_EQ(r->health.profile_bytes,
             static_cast<int64_t>(ReadFixture("goroutine.pb.gz").size()));
   EXPECT_EQ(r->health.profile_bytes, 2687);
@@ -247,20 +252,20 @@ TEST_F(ScrapeTest, SeriesOverTheTargetsShareOfSeriesLimitFailTheScrape) {
                   {});
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->health.up);
-  EXPECT_EQ(Errors(*r, ScrapeError::kSeriesLimit), 1u);
-  EXPECT_THAT(r->error, HasSubstr("13 series exceed"));
+  EXPECT_EQ(Errors(*r, FailureReason::kSeriesLimit), 1u);
+  EXPECT_THAT(Shown(*r), HasSubstr("13 series exceed"));
   EXPECT_TRUE(r->series.empty());
 
   target.series_limit = 26;  // a share of 13: exactly enough
   r = Scrape(target, Schedule(profile::Kind::kGoroutine), {}, fetcher_, {});
   ASSERT_TRUE(r.has_value());
-  EXPECT_TRUE(r->health.up) << r->error;
+  EXPECT_TRUE(r->health.up) << Shown(*r);
 }
 
 TEST_F(ScrapeTest, CpuAsksForTheConfiguredSeconds) {
   auto r = Run(profile::Kind::kCpu);
   ASSERT_TRUE(r.has_value());
-  EXPECT_TRUE(r->health.up) << r->error;
+  EXPECT_TRUE(r->health.up) << Shown(*r);
   EXPECT_EQ(r->health.profile_bytes,
             static_cast<int64_t>(ReadFixture("cpu.pb.gz").size()));
   EXPECT_THAT(server_.cpu_seconds(), ::testing::ElementsAre("1"));
@@ -273,11 +278,11 @@ TEST_F(ScrapeTest, HtmlIsADecodeError) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->attempted);
   EXPECT_FALSE(r->health.up);
-  EXPECT_EQ(Errors(*r, ScrapeError::kDecode), 1u);
+  EXPECT_EQ(Errors(*r, FailureReason::kDecode), 1u);
   EXPECT_EQ(AllErrors(*r), 1u);
   EXPECT_TRUE(r->series.empty());
-  EXPECT_THAT(r->error, StartsWith("decode: "));
-  EXPECT_GT(r->error.size(), std::string("decode: ").size());
+  EXPECT_THAT(Shown(*r), StartsWith("decode: "));
+  EXPECT_GT(Shown(*r).size(), std::string("decode: ").size());
   EXPECT_EQ(r->health.last_success, absl::InfinitePast());
   EXPECT_GE(r->health.duration_seconds, 0);
 }
@@ -286,19 +291,19 @@ TEST_F(ScrapeTest, GoPprofBusyIsProfilerBusy) {
   auto r = Run(profile::Kind::kMutex);
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->health.up);
-  EXPECT_EQ(Errors(*r, ScrapeError::kProfilerBusy), 1u);
+  EXPECT_EQ(Errors(*r, FailureReason::kProfilerBusy), 1u);
   EXPECT_EQ(AllErrors(*r), 1u);
   EXPECT_TRUE(r->series.empty());
-  EXPECT_THAT(r->error, StartsWith("profiler_busy: "));
+  EXPECT_THAT(Shown(*r), StartsWith("profiler_busy: "));
 }
 
 TEST_F(ScrapeTest, NotFoundIsHttpStatus) {
   auto r = Run(profile::Kind::kBlock);
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->health.up);
-  EXPECT_EQ(Errors(*r, ScrapeError::kHttpStatus), 1u);
+  EXPECT_EQ(Errors(*r, FailureReason::kHttpStatus), 1u);
   EXPECT_EQ(AllErrors(*r), 1u);
-  EXPECT_THAT(r->error, StartsWith("http_status: "));
+  EXPECT_THAT(Shown(*r), StartsWith("http_status: "));
 }
 
 TEST_F(ScrapeTest, SizeLimitsAreTooLarge) {
@@ -307,7 +312,7 @@ TEST_F(ScrapeTest, SizeLimitsAreTooLarge) {
   auto r = Run(profile::Kind::kGoroutine, {}, small_download);
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->health.up);
-  EXPECT_EQ(Errors(*r, ScrapeError::kTooLarge), 1u) << r->error;
+  EXPECT_EQ(Errors(*r, FailureReason::kTooLarge), 1u) << Shown(*r);
   EXPECT_EQ(AllErrors(*r), 1u);
 
   profile::DecodeLimits small_inflate;
@@ -315,9 +320,9 @@ TEST_F(ScrapeTest, SizeLimitsAreTooLarge) {
   r = Run(profile::Kind::kGoroutine, *r, small_inflate);
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->health.up);
-  EXPECT_EQ(Errors(*r, ScrapeError::kTooLarge), 2u) << r->error;
+  EXPECT_EQ(Errors(*r, FailureReason::kTooLarge), 2u) << Shown(*r);
   EXPECT_EQ(AllErrors(*r), 2u);
-  EXPECT_THAT(r->error, StartsWith("too_large: "));
+  EXPECT_THAT(Shown(*r), StartsWith("too_large: "));
 }
 
 TEST(ScrapeConnectTest, RefusedIsConnect) {
@@ -328,28 +333,28 @@ TEST(ScrapeConnectTest, RefusedIsConnect) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->attempted);
   EXPECT_FALSE(r->health.up);
-  EXPECT_EQ(Errors(*r, ScrapeError::kConnect), 1u) << r->error;
+  EXPECT_EQ(Errors(*r, FailureReason::kConnect), 1u) << Shown(*r);
   EXPECT_EQ(AllErrors(*r), 1u);
-  EXPECT_THAT(r->error, StartsWith("connect: "));
+  EXPECT_THAT(Shown(*r), StartsWith("connect: "));
   // Counters accumulate through `previous`.
   r = Scrape(t, Schedule(profile::Kind::kGoroutine), *r, fetcher, {});
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(Errors(*r, ScrapeError::kConnect), 2u);
+  EXPECT_EQ(Errors(*r, FailureReason::kConnect), 2u);
   EXPECT_EQ(AllErrors(*r), 2u);
 }
 
 TEST_F(ScrapeTest, ErrorCountersAccumulateAndSuccessIsRemembered) {
   auto first = Run(profile::Kind::kGoroutine);
   ASSERT_TRUE(first.has_value());
-  ASSERT_TRUE(first->health.up) << first->error;
+  ASSERT_TRUE(first->health.up) << Shown(*first);
 
   server_.goroutine_mode = FakePprof::Mode::kHtml;
   auto second = Run(profile::Kind::kGoroutine, *first);
   ASSERT_TRUE(second.has_value());
   EXPECT_FALSE(second->health.up);
   EXPECT_TRUE(second->series.empty());
-  EXPECT_EQ(Errors(*second, ScrapeError::kDecode), 1u);
-  EXPECT_THAT(second->error, StartsWith("decode: "));
+  EXPECT_EQ(Errors(*second, FailureReason::kDecode), 1u);
+  EXPECT_THAT(Shown(*second), StartsWith("decode: "));
   // The last success and its size stay those of the first scrape.
   EXPECT_EQ(second->health.last_success, first->health.last_success);
   EXPECT_EQ(second->health.profile_bytes, first->health.profile_bytes);
@@ -357,23 +362,23 @@ TEST_F(ScrapeTest, ErrorCountersAccumulateAndSuccessIsRemembered) {
 
   auto third = Run(profile::Kind::kGoroutine, *second);
   ASSERT_TRUE(third.has_value());
-  EXPECT_EQ(Errors(*third, ScrapeError::kDecode), 2u);
+  EXPECT_EQ(Errors(*third, FailureReason::kDecode), 2u);
 
   server_.goroutine_mode = FakePprof::Mode::kBusy;
   auto fourth = Run(profile::Kind::kGoroutine, *third);
   ASSERT_TRUE(fourth.has_value());
-  EXPECT_EQ(Errors(*fourth, ScrapeError::kDecode), 2u);
-  EXPECT_EQ(Errors(*fourth, ScrapeError::kProfilerBusy), 1u);
+  EXPECT_EQ(Errors(*fourth, FailureReason::kDecode), 2u);
+  EXPECT_EQ(Errors(*fourth, FailureReason::kProfilerBusy), 1u);
   EXPECT_EQ(AllErrors(*fourth), 3u);
-  EXPECT_THAT(fourth->error, StartsWith("profiler_busy: "));
+  EXPECT_THAT(Shown(*fourth), StartsWith("profiler_busy: "));
 
   server_.goroutine_mode = FakePprof::Mode::kProfile;
   auto fifth = Run(profile::Kind::kGoroutine, *fourth);
   ASSERT_TRUE(fifth.has_value());
-  EXPECT_TRUE(fifth->health.up) << fifth->error;
-  EXPECT_EQ(fifth->error, "");
-  EXPECT_EQ(Errors(*fifth, ScrapeError::kDecode), 2u);
-  EXPECT_EQ(Errors(*fifth, ScrapeError::kProfilerBusy), 1u);
+  EXPECT_TRUE(fifth->health.up) << Shown(*fifth);
+  EXPECT_EQ(Shown(*fifth), "");
+  EXPECT_EQ(Errors(*fifth, FailureReason::kDecode), 2u);
+  EXPECT_EQ(Errors(*fifth, FailureReason::kProfilerBusy), 1u);
   EXPECT_EQ(AllErrors(*fifth), 3u);
   EXPECT_EQ(fifth->health.last_success, fifth->finished);
   EXPECT_GE(fifth->health.last_success, first->health.last_success);

@@ -11,30 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "exporter/log.h"
+#include "exporter/url.h"
 #include "profile/deflate.h"
 
 namespace exporter {
-
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
-    const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("listen address \"", address, "\" lacks a :port"));
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  int port = 0;
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("listen address \"", address, "\" has a bad port"));
-  }
-  if (host.empty()) host = "0.0.0.0";
-  return std::make_pair(host, port);
-}
 
 namespace {
 

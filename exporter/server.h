@@ -83,10 +83,6 @@ class Server {
   bool running_ = false;         // guarded by mu_: Run() is inside listen
 };
 
-// Splits "host:port" or "[v6]:port".
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
-    const std::string& address);
-
 }  // namespace exporter
 
 #endif  // PPROF_EXPORTER_EXPORTER_SERVER_H_

@@ -22,68 +22,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// --- SplitHostPort ---
-
-TEST(SplitHostPortTest, HostAndPort) {
-  auto hp = SplitHostPort("127.0.0.1:9862");
-  ASSERT_TRUE(hp.ok()) << hp.status();
-  EXPECT_EQ(hp->first, "127.0.0.1");
-  EXPECT_EQ(hp->second, 9862);
-
-  hp = SplitHostPort("localhost:0");
-  ASSERT_TRUE(hp.ok()) << hp.status();
-  EXPECT_EQ(hp->first, "localhost");
-  EXPECT_EQ(hp->second, 0);
-
-  hp = SplitHostPort("exporter.example:65535");
-  ASSERT_TRUE(hp.ok()) << hp.status();
-  EXPECT_EQ(hp->second, 65535);
-}
-
-TEST(SplitHostPortTest, BracketedIpv6) {
-  auto hp = SplitHostPort("[::1]:80");
-  ASSERT_TRUE(hp.ok()) << hp.status();
-  EXPECT_EQ(hp->first, "::1");
-  EXPECT_EQ(hp->second, 80);
-
-  hp = SplitHostPort("[fe80::1:2]:9862");
-  ASSERT_TRUE(hp.ok()) << hp.status();
-  EXPECT_EQ(hp->first, "fe80::1:2");
-  EXPECT_EQ(hp->second, 9862);
-}
-
-TEST(SplitHostPortTest, EmptyHostMeansAllInterfaces) {
-  auto hp = SplitHostPort(":9100");
-  ASSERT_TRUE(hp.ok()) << hp.status();
-  EXPECT_EQ(hp->first, "0.0.0.0");
-  EXPECT_EQ(hp->second, 9100);
-}
-
-TEST(SplitHostPortTest, MissingPort) {
-  auto hp = SplitHostPort("127.0.0.1");
-  ASSERT_FALSE(hp.ok());
-  EXPECT_EQ(hp.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(hp.status().message(), HasSubstr("127.0.0.1"));
-
-  EXPECT_FALSE(SplitHostPort("").ok());
-  EXPECT_FALSE(SplitHostPort("127.0.0.1:").ok());
-  EXPECT_FALSE(SplitHostPort("[::1]").ok());
-}
-
-TEST(SplitHostPortTest, BadPort) {
-  for (const char* address :
-       {"127.0.0.1:abc", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:80x",
-        "127.0.0.1:99999999999", "[::1]:http"}) {
-    auto hp = SplitHostPort(address);
-    EXPECT_FALSE(hp.ok()) << address << " -> " << hp->first << " "
-                          << hp->second;
-    if (!hp.ok()) {
-      EXPECT_EQ(hp.status().code(), absl::StatusCode::kInvalidArgument)
-          << address;
-    }
-  }
-}
-
 // --- Server ---
 
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {

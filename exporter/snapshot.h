@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "exporter/config.h"
 #include "exporter/exposition.h"
 #include "exporter/metrics.h"
+#include "exporter/scrape_failure.h"
 #include "prometheus/metric_family.h"
 #include "profile/window.h"
 
@@ -26,8 +28,8 @@ struct ScrapeResult {
   bool attempted = false;  // false until the first scrape finishes
   absl::Time finished;
   ScrapeHealth health;
-  // The last failure, for logs and the landing page; empty when up.
-  std::string error;
+  // Why the last scrape failed; empty when up or not yet attempted.
+  std::optional<ScrapeFailure> failure;
   // The derived series of the last successful scrape; empty when down.
   // Slot::Publish renders them into `rendered_series` and empties this.
   std::vector<prometheus::MetricFamily> series;

@@ -377,13 +377,13 @@ TEST(CollectSeriesTest, HealthForAttemptedDerivedForUp) {
   {
     ScrapeResult down;
     down.attempted = true;
-    down.error = "connect: refused";
-    down.health.errors_total[static_cast<int>(ScrapeError::kConnect)] = 2;
+    down.failure = ScrapeFailure{FailureReason::kConnect, "refused"};
+    down.health.errors_total[static_cast<int>(FailureReason::kConnect)] = 2;
     table->slots[2]->Publish(down);
     ScrapeResult was_up = UpGoroutines(table->slots[3]->target(), 5);
     was_up.health.up = false;
     was_up.series.clear();  // as Scrape leaves a failed result
-    was_up.error = "timeout: x";
+    was_up.failure = ScrapeFailure{FailureReason::kTimeout, "x"};
     table->slots[3]->Publish(was_up);
   }
   // gamma: goroutine up, heap never attempted.
@@ -417,7 +417,7 @@ TEST(CollectSeriesTest, HealthForAttemptedDerivedForUp) {
     EXPECT_EQ(m.labels[3].second, expected_up[i].second);
     EXPECT_EQ(m.value, up_values[i]);
   }
-  EXPECT_EQ(e.Of("pprof_scrape_errors_total").size(), 4u * kNumScrapeErrors);
+  EXPECT_EQ(e.Of("pprof_scrape_errors_total").size(), 4u * kNumCountedReasons);
   // Only slots that ever succeeded have bytes and a last success time.
   const std::vector<Sample> bytes = e.Of("pprof_profile_bytes");
   ASSERT_EQ(bytes.size(), 3u);
