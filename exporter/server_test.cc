@@ -101,7 +101,7 @@ class ServerTest : public ::testing::Test {
       metrics_calls.fetch_add(1);
       return std::string("# TYPE pprof_up gauge\npprof_up 1\n");
     };
-    handlers.landing_page = [] {
+    handlers.landing_page = [](const std::string&) {
       return std::string("<!DOCTYPE html><title>pprof_exporter</title>");
     };
     handlers.reload = [this]() -> absl::Status {
@@ -308,7 +308,7 @@ TEST_F(CustomPathServerTest, TelemetryPathIsConfigurable) {
 TEST(ServerStopTest, StopBeforeRunStillEndsRun) {
   ServerHandlers handlers;
   handlers.metrics = [] { return std::string(); };
-  handlers.landing_page = [] { return std::string(); };
+  handlers.landing_page = [](const std::string&) { return std::string(); };
   handlers.reload = [] { return absl::OkStatus(); };
   handlers.ready = [] { return true; };
   Server server(std::move(handlers), "/metrics");
@@ -344,7 +344,7 @@ constexpr char kAliceHash[] =
 ServerHandlers FakeHandlers(std::atomic<int>* reloads) {
   ServerHandlers handlers;
   handlers.metrics = [] { return std::string("pprof_up 1\n"); };
-  handlers.landing_page = [] { return std::string("<html></html>"); };
+  handlers.landing_page = [](const std::string&) { return std::string("<html></html>"); };
   handlers.reload = [reloads] {
     reloads->fetch_add(1);
     return absl::OkStatus();
