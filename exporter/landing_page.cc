@@ -148,8 +148,8 @@ void AppendTarget(const std::vector<const Slot*>& slots, bool mirror,
     absl::StrAppend(html, "<ul class=warnings>", warnings, "</ul>");
   }
   if (figures.empty() && top.empty()) {
-    absl::StrAppend(html, "<p class=wait>No goroutine or CPU profile "
-                          "scraped successfully yet.</p>");
+    absl::StrAppend(html, "<p class=wait>No goroutine or CPU profile of "
+                          "this target scraped successfully.</p>");
   }
   if (!figures.empty()) absl::StrAppend(html, "<dl>", figures, "</dl>");
   absl::StrAppend(html, top);

@@ -44,12 +44,12 @@ std::vector<ScrapeWarning> Warnings(const TargetConfig& target,
     warnings.push_back(
         {"service_label matches no goroutine", "service_label",
          services.label,
-         absl::StrCat("None of the ", *summary.goroutines,
-                      " goroutines carries this pprof label, so "
-                      "pprof_services is 0 and pprof_goroutines_per_service "
-                      "is absent. Count services with service_count_regex "
-                      "(a function that runs once per service) or set "
-                      "services: N.")});
+         // Nothing that changes from scrape to scrape: the log repeats a
+         // warning only when it changes.
+         "No goroutine carries this pprof label, so pprof_services is 0 "
+         "and pprof_goroutines_per_service is absent. Count services with "
+         "service_count_regex (a function that runs once per service) or "
+         "set services: N."});
   }
   if (samples == 0 && (kind == profile::Kind::kMutex ||
                        kind == profile::Kind::kBlock)) {
