@@ -25,7 +25,7 @@ constexpr char kStyle[] =
     "margin:1em 0}"
     "dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}"
     "dt{color:#555}dd{margin:0;font-weight:bold}"
-    ".warning{background:#fff4d6;border-left:4px solid #e0a000;"
+    ".warnings{padding:0}.warning{background:#fff4d6;border-left:4px solid #e0a000;"
     "padding:.4em .8em;margin:.4em 0;list-style:none}"
     ".top{list-style:none;padding:0}.top li{display:grid;"
     "grid-template-columns:28em 16em 5em 7em;gap:.6em;align-items:center;"

@@ -18,7 +18,8 @@ service (tests/demo). Everything here is Python 3.11 standard library.
   * Waiting: poll() and Exporter.wait_metrics() retry a check until a
     deadline; nothing in these tests sleeps for a fixed time to synchronise.
   * run_tests(): a tiny runner that prints "N passed, M failed" and exits
-    non-zero on failure.
+    non-zero on failure; a test that raises Skipped (skip_tool) is reported
+    as SKIPPED, not passed.
 """
 
 import atexit
@@ -55,6 +56,20 @@ STARTUP_TIMEOUT = 15.0
 
 class TestFailure(AssertionError):
     pass
+
+
+class Skipped(Exception):
+    """Raised by skip_tool(): the test could not run. run_tests() reports it
+    as SKIPPED (also in $TEST_WARNINGS_OUTPUT_FILE), never as passed."""
+
+
+def skip_tool(tool, reason):
+    """`tool` is installed by scripts/deps.sh: missing under CI=true is a
+    failure, elsewhere a skip (tests/deploy/lib.sh's skip_tool)."""
+    if os.environ.get("CI") == "true":
+        raise TestFailure("%s missing under CI=true (scripts/deps.sh installs it): %s"
+                          % (tool, reason))
+    raise Skipped(reason)
 
 
 def check(cond, msg):
@@ -592,7 +607,7 @@ def run_tests(tests):
     only = os.environ.get("TESTBRIDGE_TEST_ONLY") or (sys.argv[1] if len(sys.argv) > 1 else "")
     if only:
         tests = [t for t in tests if re.search(only, t.__name__)]
-    passed, failed = [], []
+    passed, failed, skipped = [], [], []
     start_all = time.monotonic()
     try:
         for test in tests:
@@ -604,6 +619,12 @@ def run_tests(tests):
                 passed.append(test.__name__)
                 print("--- PASS  %s (%.1fs)" % (test.__name__, time.monotonic() - start),
                       flush=True)
+            except Skipped as e:
+                skipped.append(test.__name__)
+                print("--- SKIP  %s: %s" % (test.__name__, e), flush=True)
+                if os.environ.get("TEST_WARNINGS_OUTPUT_FILE"):
+                    with open(os.environ["TEST_WARNINGS_OUTPUT_FILE"], "a") as f:
+                        f.write("SKIPPED: %s: %s\n" % (test.__name__, e))
             except Exception:  # noqa: BLE001 - reported, then the next test runs
                 failed.append(test.__name__)
                 traceback.print_exc()
@@ -618,6 +639,9 @@ def run_tests(tests):
     print("%d passed, %d failed (%.1fs)%s" % (
         len(passed), len(failed), time.monotonic() - start_all,
         ": " + ", ".join(failed) if failed else ""), flush=True)
+    if skipped:
+        print("SKIPPED: %d test(s) did not run: %s" % (len(skipped), ", ".join(skipped)),
+              flush=True)
     if failed:
         _keep_tmp = True
     if not tests:

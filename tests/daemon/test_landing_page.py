@@ -177,18 +177,9 @@ def chromium(*args):
     return proc.stdout.decode()
 
 
-def skip(reason):
-    if os.environ.get("CI") == "true":
-        raise h.TestFailure("%s under CI=true (scripts/deps.sh installs it)" % reason)
-    print("SKIPPED: " + reason, flush=True)
-    if os.environ.get("TEST_WARNINGS_OUTPUT_FILE"):
-        with open(os.environ["TEST_WARNINGS_OUTPUT_FILE"], "a") as f:
-            f.write("SKIPPED: %s\n" % reason)
-
-
 def test_page_in_chromium_matches_metrics():
     if shutil.which("chromium") is None:
-        return skip("chromium is not installed")
+        h.skip_tool("chromium", "chromium is not installed")
     demo = h.Demo()
     closed, port = h.free_port_not_listening()
     # Long intervals, so the figures mostly hold still while the page and
