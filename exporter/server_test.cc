@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "exporter/testing/poll.h"
@@ -101,8 +102,8 @@ class ServerTest : public ::testing::Test {
       metrics_calls.fetch_add(1);
       return std::string("# TYPE pprof_up gauge\npprof_up 1\n");
     };
-    handlers.landing_page = [](const std::string&) {
-      return std::string("<!DOCTYPE html><title>pprof_exporter</title>");
+    handlers.landing_page = [](const std::string& self_url) {
+      return "<!DOCTYPE html><title>pprof_exporter</title>" + self_url;
     };
     handlers.reload = [this]() -> absl::Status {
       reload_calls.fetch_add(1);
@@ -225,6 +226,25 @@ TEST_F(ServerTest, LandingPageAndHealthy) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   EXPECT_EQ(metrics_calls.load(), 0);
+}
+
+// The landing page's `go tool pprof` commands use the exporter's URL as the
+// client reached it, unless the Host header is anything but a host[:port].
+TEST_F(ServerTest, LandingPageGetsTheUrlTheClientUsed) {
+  auto res = client_->Get("/", {{"Host", "exporter.example:9100"}});
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("</title>http://exporter.example:9100"));
+  res = client_->Get("/", {{"Host", "x\"><script>"}});
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body,
+              HasSubstr(absl::StrCat("</title>http://127.0.0.1:", port_)));
+}
+
+TEST(SelfUrlTest, SchemeHostAndFallback) {
+  EXPECT_EQ(SelfUrl(false, "[::1]:9100", "x:1"), "http://[::1]:9100");
+  EXPECT_EQ(SelfUrl(true, "h.example", "x:1"), "https://h.example");
+  EXPECT_EQ(SelfUrl(false, "", "localhost:9100"), "http://localhost:9100");
+  EXPECT_EQ(SelfUrl(false, "a b", "localhost:9100"), "http://localhost:9100");
 }
 
 TEST_F(ServerTest, Ready) {
