@@ -5,6 +5,9 @@
    `service`; the target asks for `tenant`) is logged once per target, not
    once per scrape, and again after a reload changes it; the page shows the
    same warning for that target only.
+ * tsnsrv's real, empty mutex and block profiles (it never sets a profile
+   rate), served as a Go program would: the page tells the user to call
+   runtime.SetMutexProfileFraction / runtime.SetBlockProfileRate.
  * In headless chromium (Debian's `chromium`), the page's figures equal
    /metrics: goroutines, services, goroutines per service, goroutines of
    each service, the GC share of CPU, the top CPU functions with their flat
@@ -19,11 +22,13 @@ scripts/deps.sh installs it.
 """
 
 import html.parser
+import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -93,6 +98,69 @@ targets:
     h.poll(lambda: warning_lines(ex, "wrong", "tenant2") == 1, h.STARTUP_TIMEOUT,
            "the warning for the new label")
     ex.stop()
+
+
+def testdata(name):
+    root = os.environ.get("TEST_SRCDIR")
+    base = (os.path.join(root, h.WORKSPACE) if root else
+            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    return os.path.join(base, "tests", "testdata", name)
+
+
+class FixturePprof:
+    """/debug/pprof/<kind> answers with tests/testdata/tsnsrv-storage's
+    <kind>.pb.gz, as tsnsrv's net/http/pprof served it."""
+
+    def __init__(self):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                kind = self.path.rsplit("/", 1)[-1]
+                try:
+                    with open(testdata("tsnsrv-storage/%s.pb.gz" % kind), "rb") as f:
+                        body = f.read()
+                except OSError:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/debug/pprof/" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_empty_contention_profiles_explained():
+    fake = FixturePprof()
+    path = h.write_file("empty.yml", """targets:
+  - name: tsnsrv
+    url: %s
+    profiles: {mutex: {interval: 5m}, block: {interval: 5m}}
+""" % fake.url)
+    ex = h.Exporter("--config.file=" + path)
+    ex.wait_metrics(lambda m: all(m.get("pprof_up", 0, target="tsnsrv", profile=k) == 1
+                                  for k in ("mutex", "block")),
+                    "both profiles scraped")
+    m = ex.metrics()
+    h.check_eq(m.one("pprof_mutex_delay_seconds_total", target="tsnsrv"), 0, "mutex delay")
+    status, _, body = ex.get("/")
+    h.check_eq(status, 200, "GET /")
+    page = body.decode()
+    for kind, call in (("mutex", "runtime.SetMutexProfileFraction(n)"),
+                       ("block", "runtime.SetBlockProfileRate(ns)")):
+        h.check(re.search(r"<li class=warning data-profile=%s><b>%s profile is empty</b>"
+                          r"\. [^<]*%s" % (kind, kind, re.escape(call)), page),
+                "no advice for the empty %s profile:\n%s" % (kind, page))
+    ex.stop()
+    fake.close()
 
 
 class Dom(html.parser.HTMLParser):
@@ -295,4 +363,5 @@ targets:
 
 if __name__ == "__main__":
     h.run_tests([test_service_label_warning_logged_once,
+                 test_empty_contention_profiles_explained,
                  test_page_in_chromium_matches_metrics])
