@@ -86,6 +86,13 @@ def check_eq(got, want, what):
 # Locating binaries and scratch space
 
 
+def testdata(name):
+    """A file of tests/testdata (the test needs //tests:testdata as data)."""
+    root = os.environ.get("TEST_SRCDIR")
+    base = os.path.join(root, WORKSPACE) if root else _REPO_ROOT
+    return os.path.join(base, "tests", "testdata", name)
+
+
 def _find(rel, env_var):
     if os.environ.get(env_var):
         path = os.environ[env_var]
@@ -758,6 +765,8 @@ class StubPprof:
       huge       200 claiming Content-Length 1 GiB, then nothing
       silent     reads the request, never answers (until close())
       redirect   302 to redirect_to + the path after /redirect
+      tsnsrv     200 with tests/testdata/tsnsrv-storage/<kind>.pb.gz, the
+                 bytes a real tsnsrv served (404 for kinds not kept there)
     """
 
     def __init__(self):
@@ -788,7 +797,14 @@ class StubPprof:
                     self.wfile.flush()
                     stub.release.wait(5)
                     return
+                kind = self.path.rsplit("/", 1)[-1]
+                if mode == "tsnsrv" and os.path.exists(testdata("tsnsrv-storage/%s.pb.gz" % kind)):
+                    with open(testdata("tsnsrv-storage/%s.pb.gz" % kind), "rb") as f:
+                        tsnsrv = f.read()
+                else:
+                    tsnsrv = None
                 status, body = {
+                    "tsnsrv": (200, tsnsrv) if tsnsrv else (404, b"no such fixture\n"),
                     "status404": (404, b"404 page not found\n"),
                     "status500": (500, b"internal error\n"),
                     "garbage": (200, b"this is not a profile\n"),

@@ -22,13 +22,11 @@ scripts/deps.sh installs it.
 """
 
 import html.parser
-import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -100,51 +98,13 @@ targets:
     ex.stop()
 
 
-def testdata(name):
-    root = os.environ.get("TEST_SRCDIR")
-    base = (os.path.join(root, h.WORKSPACE) if root else
-            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    return os.path.join(base, "tests", "testdata", name)
-
-
-class FixturePprof:
-    """/debug/pprof/<kind> answers with tests/testdata/tsnsrv-storage's
-    <kind>.pb.gz, as tsnsrv's net/http/pprof served it."""
-
-    def __init__(self):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                kind = self.path.rsplit("/", 1)[-1]
-                try:
-                    with open(testdata("tsnsrv-storage/%s.pb.gz" % kind), "rb") as f:
-                        body = f.read()
-                except OSError:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/debug/pprof/" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_empty_contention_profiles_explained():
-    fake = FixturePprof()
+    fake = h.StubPprof()
     path = h.write_file("empty.yml", """targets:
   - name: tsnsrv
     url: %s
     profiles: {mutex: {interval: 5m}, block: {interval: 5m}}
-""" % fake.url)
+""" % fake.url("tsnsrv"))
     ex = h.Exporter("--config.file=" + path)
     ex.wait_metrics(lambda m: all(m.get("pprof_up", 0, target="tsnsrv", profile=k) == 1
                                   for k in ("mutex", "block")),
