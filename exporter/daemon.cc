@@ -136,6 +136,27 @@ void LogOutcome(Slot& slot, const ScrapeResult& before,
        {"err", after.failure->ToString()}});
 }
 
+// Logs each warning of a successful scrape (ScrapeSummary) once, until the
+// slot's warnings change; a slot is new when its target's settings change.
+void LogWarnings(Slot& slot, const ScrapeResult& after) {
+  if (!after.health.up || after.summary.warnings == slot.logged_warnings) {
+    return;
+  }
+  const std::string kind(profile::KindName(slot.schedule().kind));
+  for (const ScrapeWarning& w : after.summary.warnings) {
+    if (w.setting.empty()) {
+      Log(LogLevel::kWarn, w.message,
+          {{"target", slot.target().name}, {"profile", kind},
+           {"advice", w.advice}});
+    } else {
+      Log(LogLevel::kWarn, w.message,
+          {{"target", slot.target().name}, {"profile", kind},
+           {w.setting, w.value}, {"advice", w.advice}});
+    }
+  }
+  slot.logged_warnings = after.summary.warnings;
+}
+
 class Daemon {
  public:
   Daemon(ConfigSources sources, std::string telemetry_path, bool mirror)
@@ -203,12 +224,12 @@ class Daemon {
     return std::move(body).Finish();
   }
 
-  std::string LandingPage() const {
+  std::string LandingPage(const std::string& self_url) const {
     auto current = table();
     if (!current) return "";
     return RenderLandingPage(*current, absl::Now(), telemetry_path_,
                              kept_.mirror(),
-                             kept_.mirror() && kept_.archiving());
+                             kept_.mirror() && kept_.archiving(), self_url);
   }
 
   // The /debug/pprof/... handler for the server; empty when the pprof
@@ -272,6 +293,7 @@ class Daemon {
                         kept_.wanted() ? &raw : nullptr);
     if (!after) return FailureReason::kCancelled;  // by shutdown
     LogOutcome(slot, *before, *after);
+    LogWarnings(slot, *after);
     if (!raw.empty()) {
       auto current = table();
       kept_.Keep(slot.target().name, slot.schedule().kind, after->finished,
@@ -465,7 +487,9 @@ int RunDaemon(const std::vector<std::string>& args) {
   if (!daemon.Reload().ok()) return 1;
 
   Server server({[&daemon] { return daemon.Metrics(); },
-                 [&daemon] { return daemon.LandingPage(); },
+                 [&daemon](const std::string& self_url) {
+                   return daemon.LandingPage(self_url);
+                 },
                  [&daemon] { return daemon.Reload(); },
                  [&daemon] { return daemon.table() != nullptr; },
                  daemon.PprofHandler()},

@@ -1,6 +1,9 @@
 #include "exporter/landing_page.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/time/time.h"
@@ -9,7 +12,10 @@
 #include "exporter/snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "exporter/scrape.h"
+#include "profile/decode.h"
 #include "profile/kind.h"
+#include "profile/reduce.h"
 
 namespace exporter {
 namespace {
@@ -141,12 +147,116 @@ TEST(RenderLandingPageTest, LinksToReServedProfilesWhenEnabled) {
   const std::string latest_only =
       RenderLandingPage(table, now, "/metrics", true, false);
   EXPECT_THAT(latest_only, HasSubstr("<th>re-served</th>"));
-  EXPECT_THAT(latest_only,
+  // Never scraped: nothing re-served yet, so no link to it (it would 404).
+  EXPECT_THAT(latest_only, Not(HasSubstr(">latest</a>")));
+  EXPECT_THAT(latest_only, Not(HasSubstr("go tool pprof")));
+  ScrapeResult scraped;
+  scraped.attempted = true;
+  scraped.health.up = true;
+  scraped.health.last_success = now;
+  table.slots[0]->Publish(scraped);
+  const std::string after = RenderLandingPage(table, now, "/metrics", true,
+                                              false, "http://h:9100");
+  EXPECT_THAT(after,
               HasSubstr("<a href=\"/debug/pprof/a%2Fb%26c/heap\">latest</a>"));
-  EXPECT_THAT(latest_only, Not(HasSubstr("/archive")));
+  EXPECT_THAT(after, Not(HasSubstr("/archive")));
+  EXPECT_THAT(after, HasSubstr("<code>go tool pprof -http=: "
+                               "http://h:9100/debug/pprof/a%2Fb%26c/heap"
+                               "</code>"));
   EXPECT_THAT(RenderLandingPage(table, now, "/metrics", true, true),
               HasSubstr("<a href=\"/debug/pprof/a%2Fb%26c/heap/archive\">"
                         "archive</a>"));
+}
+
+std::string ReadFixture(const std::string& name) {
+  const char* src = std::getenv("TEST_SRCDIR");
+  std::ifstream in(absl::StrCat(src ? src : ".", src ? "/pprof_exporter/" : "",
+                                "tests/testdata/", name),
+                   std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// What the page shows for `fixture` reduced as `kind` with the target's
+// settings: the summary goes through Summarize, as in a scrape.
+std::string PageOf(const TargetConfig& target, profile::Kind kind,
+                   const std::string& fixture) {
+  const std::string bytes = ReadFixture(fixture);
+  EXPECT_FALSE(bytes.empty()) << fixture;
+  auto decoded = profile::Decode(bytes, profile::DecodeLimits{});
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  auto reduction = profile::Reduce(kind, *decoded, target.reduce);
+  EXPECT_TRUE(reduction.ok()) << reduction.status();
+  ProfileSchedule schedule;
+  schedule.kind = kind;
+  auto slot = std::make_shared<Slot>(
+      std::make_shared<TargetConfig>(target), schedule);
+  ScrapeResult result;
+  result.attempted = true;
+  result.health.up = true;
+  result.summary = Summarize(target, kind, *decoded, *reduction);
+  slot->Publish(result);
+  SlotTable table;
+  table.slots = {slot};
+  return RenderLandingPage(table, absl::FromUnixSeconds(0), "/metrics");
+}
+
+TEST(RenderLandingPageTest, WarnsOfAServiceLabelNoGoroutineCarries) {
+  // tsnsrv's 6,257 goroutines carry no pprof labels at all.
+  TargetConfig target;
+  target.name = "tsnsrv";
+  target.reduce.services.method = profile::ServiceCounting::Method::kLabel;
+  target.reduce.services.label = "service";
+  const std::string html = PageOf(target, profile::Kind::kGoroutine,
+                                  "tsnsrv-storage/goroutine.pb.gz");
+  EXPECT_THAT(html, HasSubstr("<dd class=goroutines>6257</dd>"));
+  EXPECT_THAT(html, HasSubstr("<dd class=services>0</dd>"));
+  EXPECT_THAT(html, HasSubstr("<li class=warning data-profile=goroutine>"
+                              "<b>service_label matches no goroutine</b> "
+                              "(service_label: <code>service</code>)"));
+  EXPECT_THAT(html, HasSubstr("service_count_regex"));
+  EXPECT_THAT(html, HasSubstr("services: N"));
+
+  // Counted by a regex, or with a label some goroutine has: no warning.
+  target.reduce.services.method = profile::ServiceCounting::Method::kStatic;
+  target.reduce.services.static_count = 57;
+  EXPECT_THAT(PageOf(target, profile::Kind::kGoroutine,
+                     "tsnsrv-storage/goroutine.pb.gz"),
+              Not(HasSubstr("class=warning")));
+}
+
+TEST(RenderLandingPageTest, SaysHowToEnableEmptyMutexAndBlockProfiles) {
+  // tsnsrv never sets a mutex or block profile rate: both have no samples.
+  TargetConfig target;
+  target.name = "tsnsrv";
+  EXPECT_THAT(PageOf(target, profile::Kind::kMutex,
+                     "tsnsrv-storage/mutex.pb.gz"),
+              HasSubstr("<b>mutex profile is empty</b>. Go records no mutex "
+                        "contention unless the program calls "
+                        "runtime.SetMutexProfileFraction(n)"));
+  EXPECT_THAT(PageOf(target, profile::Kind::kBlock,
+                     "tsnsrv-storage/block.pb.gz"),
+              HasSubstr("<b>block profile is empty</b>. Go records no "
+                        "blocking unless the program calls "
+                        "runtime.SetBlockProfileRate(ns)"));
+  // A profile with samples needs no advice.
+  EXPECT_THAT(PageOf(target, profile::Kind::kMutex, "mutex.pb.gz"),
+              Not(HasSubstr("class=warning")));
+}
+
+TEST(RenderLandingPageTest, ShowsGcShareAndTopCpuFunctionsAsBars) {
+  TargetConfig target;
+  target.name = "demo";
+  const std::string html = PageOf(target, profile::Kind::kCpu, "cpu.pb.gz");
+  // cpu.json, by Go's pprof: gc_ratio 0.0974; main.hashLoop flat 0.3961,
+  // cum 0.5032.
+  EXPECT_THAT(html, HasSubstr("<dd class=gc-share>9.7%</dd>"));
+  EXPECT_THAT(html, HasSubstr(
+      "<li><span class=fn title=\"main.hashLoop\">main.hashLoop</span>"
+      "<span class=bar><span style=\"width:39.6%\"></span></span>"
+      "<span class=flat>39.6%</span><span class=cum>cum 50.3%</span></li>"));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
 }
 
 TEST(RenderLandingPageTest, EmptyTableIsAValidPage) {

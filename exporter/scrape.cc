@@ -19,7 +19,60 @@ ScrapeResult Failed(ScrapeResult result, ScrapeFailure failure) {
   return result;
 }
 
+std::vector<ScrapeWarning> Warnings(const TargetConfig& target,
+                                    profile::Kind kind, size_t samples,
+                                    const ScrapeSummary& summary) {
+  std::vector<ScrapeWarning> warnings;
+  const auto& services = target.reduce.services;
+  if (services.method == profile::ServiceCounting::Method::kLabel &&
+      summary.goroutines.value_or(0) > 0 && summary.services == 0) {
+    warnings.push_back(
+        {"service_label matches no goroutine", "service_label",
+         services.label,
+         // Nothing that changes from scrape to scrape: the log repeats a
+         // warning only when it changes.
+         "No goroutine carries this pprof label, so pprof_services is 0 "
+         "and pprof_goroutines_per_service is absent. Count services with "
+         "service_count_regex (a function that runs once per service) or "
+         "set services: N."});
+  }
+  if (samples == 0 && (kind == profile::Kind::kMutex ||
+                       kind == profile::Kind::kBlock)) {
+    const bool mutex = kind == profile::Kind::kMutex;
+    warnings.push_back(
+        {absl::StrCat(profile::KindName(kind), " profile is empty"), "", "",
+         mutex ? "Go records no mutex contention unless the program calls "
+                 "runtime.SetMutexProfileFraction(n) with n > 0 (e.g. 5: "
+                 "one in 5 events); until then its mutex series stay 0."
+               : "Go records no blocking unless the program calls "
+                 "runtime.SetBlockProfileRate(ns) with ns > 0 (e.g. 10000: "
+                 "waits of about 10µs and more); until then its block "
+                 "series stay 0."});
+  }
+  return warnings;
+}
+
 }  // namespace
+
+ScrapeSummary Summarize(const TargetConfig& target, profile::Kind kind,
+                        const profile::Profile& profile,
+                        const profile::Reduction& reduction) {
+  ScrapeSummary summary;
+  summary.samples = static_cast<int64_t>(profile.num_samples());
+  if (const auto* g = std::get_if<profile::GoroutineReduction>(&reduction)) {
+    summary.goroutines = g->goroutines;
+    summary.services = g->services;
+    summary.goroutines_per_service = g->goroutines_per_service;
+    summary.service_goroutines = g->label_values;
+  } else if (const auto* c = std::get_if<profile::CpuReduction>(&reduction)) {
+    summary.gc_ratio = c->gc_ratio;
+    for (const auto& f : c->top_flat) {
+      summary.top_cpu.push_back({f.function, f.flat_ratio, f.cum_ratio});
+    }
+  }
+  summary.warnings = Warnings(target, kind, profile.num_samples(), summary);
+  return summary;
+}
 
 std::string ProfileUrl(const TargetConfig& target,
                        const ProfileSchedule& schedule) {
@@ -48,6 +101,7 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
 
   ScrapeResult result = previous;
   result.attempted = true;
+  result.summary = {};  // only a successful scrape has one
   auto finish = [&](ScrapeResult r) {
     r.finished = absl::Now();
     r.health.duration_seconds = absl::ToDoubleSeconds(r.finished - start);
@@ -94,6 +148,7 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                       target.series_limit)}));
   }
   result.series = std::move(families);
+  result.summary = Summarize(target, schedule.kind, *decoded, *reduction);
   std::visit(
       [&](const auto& r) {
         if constexpr (requires { r.windowed; }) {

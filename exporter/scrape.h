@@ -13,6 +13,9 @@
 #include "exporter/fetch.h"
 #include "exporter/snapshot.h"
 #include "profile/decode.h"
+#include "profile/kind.h"
+#include "profile/profile.h"
+#include "profile/reduce.h"
 
 namespace exporter {
 
@@ -33,6 +36,13 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                                    Fetcher& fetcher,
                                    const profile::DecodeLimits& limits,
                                    std::string* raw_body = nullptr);
+
+// The landing page's figures of one reduced profile (ScrapeSummary), and
+// warnings about what makes them mislead: a service_label that no
+// goroutine carries, a mutex or block profile the target never enabled.
+ScrapeSummary Summarize(const TargetConfig& target, profile::Kind kind,
+                        const profile::Profile& profile,
+                        const profile::Reduction& reduction);
 
 }  // namespace exporter
 

@@ -3,9 +3,11 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,6 +17,17 @@
 #include "profile/deflate.h"
 
 namespace exporter {
+
+std::string SelfUrl(bool tls, const std::string& host_header,
+                    const std::string& bound_address) {
+  const bool plain =
+      !host_header.empty() &&
+      std::all_of(host_header.begin(), host_header.end(), [](char c) {
+        return absl::ascii_isalnum(c) || absl::StrContains(".-_:[]", c);
+      });
+  return absl::StrCat(tls ? "https://" : "http://",
+                      plain ? host_header : bound_address);
+}
 
 namespace {
 
@@ -93,7 +106,8 @@ std::shared_ptr<const std::string> GzipCache::Compress(
 Server::Server(ServerHandlers handlers, std::string telemetry_path,
                const WebConfig& web)
     : http_(MakeHttpServer(web, init_error_)),
-      handlers_(std::move(handlers)) {
+      handlers_(std::move(handlers)),
+      tls_(web.tls.has_value()) {
   if (!web.basic_auth_users.empty()) {
     auth_ = std::make_unique<BasicAuthenticator>(web.basic_auth_users);
     // Before routing, so it covers every path and method, unknown ones too.
@@ -132,8 +146,11 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
     SetSharedContent(res, std::move(body),
                      "text/plain; version=0.0.4; charset=utf-8");
   });
-  http_->Get("/", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(handlers_.landing_page(), "text/html; charset=utf-8");
+  http_->Get("/", [this](const httplib::Request& req,
+                         httplib::Response& res) {
+    res.set_content(handlers_.landing_page(SelfUrl(
+                        tls_, req.get_header_value("Host"), bound_address_)),
+                    "text/html; charset=utf-8");
   });
   http_->Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("pprof_exporter is healthy.\n", "text/plain");
@@ -200,6 +217,11 @@ absl::StatusOr<int> Server::Bind(const std::string& listen_address) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", listen_address));
   }
+  const bool wildcard = host.empty() || host == "0.0.0.0" || host == "::";
+  const bool v6 = host.find(':') != std::string::npos;
+  bound_address_ = absl::StrCat(
+      wildcard ? "localhost" : (v6 ? absl::StrCat("[", host, "]") : host), ":",
+      bound);
   return bound;
 }
 

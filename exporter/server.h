@@ -29,7 +29,8 @@ namespace exporter {
 
 struct ServerHandlers {
   std::function<std::string()> metrics;       // text exposition
-  std::function<std::string()> landing_page;  // HTML
+  // HTML, given the exporter's URL as the client reached it (SelfUrl).
+  std::function<std::string(const std::string& self_url)> landing_page;
   std::function<absl::Status()> reload;
   std::function<bool()> ready;
   // GET /debug/pprof/...: re-served profiles (pprof_mirror.h), given the request
@@ -78,10 +79,17 @@ class Server {
   std::unique_ptr<BasicAuthenticator> auth_;  // null: no basic auth
   ServerHandlers handlers_;
   GzipCache gzip_;
+  bool tls_ = false;
+  std::string bound_address_;  // "host:port", set by Bind before Run
   std::mutex mu_;
   bool stop_requested_ = false;  // guarded by mu_
   bool running_ = false;         // guarded by mu_: Run() is inside listen
 };
+
+// "http(s)://HOST" with the request's Host header when it is a plain
+// host[:port], else `bound_address` (a wildcard host becomes localhost).
+std::string SelfUrl(bool tls, const std::string& host_header,
+                    const std::string& bound_address);
 
 }  // namespace exporter
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "exporter/testing/poll.h"
@@ -39,8 +40,8 @@ class ServerTest : public ::testing::Test {
       metrics_calls.fetch_add(1);
       return std::string("# TYPE pprof_up gauge\npprof_up 1\n");
     };
-    handlers.landing_page = [] {
-      return std::string("<!DOCTYPE html><title>pprof_exporter</title>");
+    handlers.landing_page = [](const std::string& self_url) {
+      return "<!DOCTYPE html><title>pprof_exporter</title>" + self_url;
     };
     handlers.reload = [this]() -> absl::Status {
       reload_calls.fetch_add(1);
@@ -165,6 +166,25 @@ TEST_F(ServerTest, LandingPageAndHealthy) {
   EXPECT_EQ(metrics_calls.load(), 0);
 }
 
+// The landing page's `go tool pprof` commands use the exporter's URL as the
+// client reached it, unless the Host header is anything but a host[:port].
+TEST_F(ServerTest, LandingPageGetsTheUrlTheClientUsed) {
+  auto res = client_->Get("/", {{"Host", "exporter.example:9100"}});
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("</title>http://exporter.example:9100"));
+  res = client_->Get("/", {{"Host", "x\"><script>"}});
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body,
+              HasSubstr(absl::StrCat("</title>http://127.0.0.1:", port_)));
+}
+
+TEST(SelfUrlTest, SchemeHostAndFallback) {
+  EXPECT_EQ(SelfUrl(false, "[::1]:9100", "x:1"), "http://[::1]:9100");
+  EXPECT_EQ(SelfUrl(true, "h.example", "x:1"), "https://h.example");
+  EXPECT_EQ(SelfUrl(false, "", "localhost:9100"), "http://localhost:9100");
+  EXPECT_EQ(SelfUrl(false, "a b", "localhost:9100"), "http://localhost:9100");
+}
+
 TEST_F(ServerTest, Ready) {
   auto res = client_->Get("/-/ready");
   ASSERT_TRUE(res);
@@ -246,7 +266,7 @@ TEST_F(CustomPathServerTest, TelemetryPathIsConfigurable) {
 TEST(ServerStopTest, StopBeforeRunStillEndsRun) {
   ServerHandlers handlers;
   handlers.metrics = [] { return std::string(); };
-  handlers.landing_page = [] { return std::string(); };
+  handlers.landing_page = [](const std::string&) { return std::string(); };
   handlers.reload = [] { return absl::OkStatus(); };
   handlers.ready = [] { return true; };
   Server server(std::move(handlers), "/metrics");
@@ -282,7 +302,7 @@ constexpr char kAliceHash[] =
 ServerHandlers FakeHandlers(std::atomic<int>* reloads) {
   ServerHandlers handlers;
   handlers.metrics = [] { return std::string("pprof_up 1\n"); };
-  handlers.landing_page = [] { return std::string("<html></html>"); };
+  handlers.landing_page = [](const std::string&) { return std::string("<html></html>"); };
   handlers.reload = [reloads] {
     reloads->fetch_add(1);
     return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -23,6 +24,39 @@
 #include "profile/window.h"
 
 namespace exporter {
+
+// Something about a target's settings or ours that makes its figures
+// mislead, and what to change. Logged once (daemon.cc) and shown on the
+// landing page.
+struct ScrapeWarning {
+  std::string message;  // short, the log line's msg
+  // The setting at fault and its value, e.g. service_label / "service";
+  // empty when the fix is in the target's code.
+  std::string setting, value;
+  std::string advice;  // what to change, one or two sentences
+  bool operator==(const ScrapeWarning&) const = default;
+};
+
+// The figures the landing page shows of one successful scrape, copied by
+// scrape.cc from the same reduction its series come from, so the page and
+// /metrics cannot disagree. Empty while the profile is down.
+struct ScrapeSummary {
+  int64_t samples = 0;  // in the profile as fetched
+  // Goroutine profiles: pprof_goroutines, pprof_services,
+  // pprof_goroutines_per_service, pprof_service_goroutines.
+  std::optional<int64_t> goroutines, services;
+  std::optional<double> goroutines_per_service;
+  std::vector<std::pair<std::string, int64_t>> service_goroutines;
+  // CPU profiles: pprof_cpu_gc_ratio, and the functions of
+  // pprof_cpu_flat_ratio with their flat and cum shares (0-1).
+  std::optional<double> gc_ratio;
+  struct Function {
+    std::string name;
+    double flat_ratio = 0, cum_ratio = 0;
+  };
+  std::vector<Function> top_cpu;
+  std::vector<ScrapeWarning> warnings;
+};
 
 struct ScrapeResult {
   bool attempted = false;  // false until the first scrape finishes
@@ -38,6 +72,7 @@ struct ScrapeResult {
   // requests to come. Null before the first publish.
   std::shared_ptr<const Rendering> rendered_health;
   std::shared_ptr<const Rendering> rendered_series;
+  ScrapeSummary summary;  // for the landing page; empty when down
   // Cumulative kinds: what the next scrape's window is measured from.
   std::shared_ptr<const profile::FunctionBaseline> baseline;
 };
@@ -65,6 +100,9 @@ class Slot {
   // When a failure of this slot was last logged; only the worker that
   // holds `busy` touches it.
   absl::Time last_failure_logged = absl::InfinitePast();
+  // The warnings last logged for this slot (ScrapeSummary::warnings), so
+  // each is logged once until it changes; touched like last_failure_logged.
+  std::vector<ScrapeWarning> logged_warnings;
 
  private:
   const std::shared_ptr<const TargetConfig> target_;

@@ -13,6 +13,7 @@ packages=(
   openssl libcrypt-dev libssl-dev
   systemd nix-bin
   clang libclang-rt-14-dev llvm
+  chromium  # headless: tests/daemon/test_landing_page_browser.py
 )
 
 missing=()

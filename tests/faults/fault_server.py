@@ -28,6 +28,8 @@ answers every profile kind the same (broken) way:
   huge_length  200 with Content-Length 64 MiB + 1, then zeros up to that
                length until the client hangs up                 -> too_large
   huge_stream  200 chunked, no Content-Length: 72 MiB of zeros  -> too_large
+  tsnsrv       the bytes a real tsnsrv served: tests/testdata/tsnsrv-storage/
+               <kind>.pb.gz (404 for a kind not kept there)
   redirect     302 to the URL set by /_control/redirect?to=URL, plus the
                path after /redirect (for "redirects are not followed")
   restart      the fixture while the generation is 0; from generation 1
@@ -66,7 +68,7 @@ import urllib.parse
 KINDS = ("cpu", "heap", "allocs", "goroutine", "mutex", "block")
 FETCH_CAP = 64 << 20  # the exporter's limit on a compressed profile
 MODES = ("ok", "silent", "slow", "reset", "notfound", "error500", "busy", "html",
-         "garbage", "truncated", "huge_length", "huge_stream", "restart", "redirect")
+         "garbage", "truncated", "huge_length", "huge_stream", "restart", "redirect", "tsnsrv")
 
 _ZEROS = memoryview(bytes(256 << 10))
 HUGE_STREAM_BYTES = FETCH_CAP + (8 << 20)
@@ -175,6 +177,7 @@ class _Gone(Exception):
 
 class FaultServer:
     def __init__(self, testdata):
+        self.testdata = testdata
         self.fixtures = {}
         for kind in KINDS:
             with open(os.path.join(testdata, kind + ".pb.gz"), "rb") as f:
@@ -347,6 +350,13 @@ class FaultServer:
             self._respond(conn, 200, HTML_PAGE, "text/html; charset=utf-8")
         elif mode == "garbage":
             self._respond(conn, 200, b"this is not a profile\n")
+        elif mode == "tsnsrv":
+            captured = os.path.join(self.testdata, "tsnsrv-storage", kind + ".pb.gz")
+            if os.path.exists(captured):
+                with open(captured, "rb") as f:
+                    self._respond(conn, 200, f.read())
+            else:
+                self._respond(conn, 404, b"404 page not found\n", "text/plain; charset=utf-8")
         elif mode == "redirect":
             location = self.redirect_to + target[len("/redirect"):]
             self._respond(conn, 302, b"", extra=[("Location", location)])
