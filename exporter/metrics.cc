@@ -143,27 +143,35 @@ void AddHeapTotals(const profile::HeapReduction& r, const LabelPairs& labels,
   }
 }
 
+// One gauge per (label value, count) pair: goroutines by service, function
+// or state.
+void AddCounts(absl::string_view name, absl::string_view help,
+               absl::string_view label,
+               const std::vector<std::pair<std::string, int64_t>>& counts,
+               const LabelPairs& labels, FamilyBuilder* out) {
+  const std::string with_source = Help(help);
+  for (const auto& [value, count] : counts) {
+    out->Gauge(name, with_source, With(labels, label, value),
+               static_cast<double>(count));
+  }
+}
+
 // From a debug=2 goroutine dump: the runtime prints waits in whole minutes,
 // from one minute on.
 void AddGoroutineWaits(const profile::GoroutineWaits& w,
                        const LabelPairs& labels, FamilyBuilder* out) {
-  for (const auto& [state, count] : w.by_state) {
-    out->Gauge("pprof_goroutines_by_state",
-               Help("Goroutines by state as the goroutine dump prints it "
-                    "(wait reason, running, runnable, syscall; rare ones "
-                    "summed as other)"),
-               With(labels, "state", state), static_cast<double>(count));
-  }
+  AddCounts("pprof_goroutines_by_state",
+            "Goroutines by state as the goroutine dump prints it (wait "
+            "reason, running, runnable, syscall; rare ones summed as other)",
+            "state", w.by_state, labels, out);
   out->Gauge("pprof_goroutines_stuck",
              Help("Goroutines whose printed wait is at least stuck_after "
                   "(minute granularity)"),
              labels, static_cast<double>(w.stuck));
-  for (const auto& [function, count] : w.stuck_by_function) {
-    out->Gauge("pprof_goroutines_stuck_by_function",
-               Help("Stuck goroutines grouped by their first application "
-                    "function (top N)"),
-               With(labels, "function", function), static_cast<double>(count));
-  }
+  AddCounts("pprof_goroutines_stuck_by_function",
+            "Stuck goroutines grouped by their first application function "
+            "(top N)",
+            "function", w.stuck_by_function, labels, out);
   out->Gauge("pprof_goroutines_longest_wait_seconds",
              Help("Longest wait the goroutine dump prints, in seconds "
                   "(whole minutes; 0 below one minute)"),
@@ -182,17 +190,12 @@ void AddGoroutine(const profile::GoroutineReduction& r,
                Help("Goroutines divided by services"), labels,
                *r.goroutines_per_service);
   }
-  for (const auto& [service, count] : r.label_values) {
-    out->Gauge("pprof_service_goroutines",
-               Help("Goroutines carrying the service's pprof label"),
-               With(labels, "service", service), static_cast<double>(count));
-  }
-  for (const auto& [function, count] : r.by_function) {
-    out->Gauge("pprof_goroutines_by_function",
-               Help("Goroutines grouped by their first application function "
-                    "(top N)"),
-               With(labels, "function", function), static_cast<double>(count));
-  }
+  AddCounts("pprof_service_goroutines",
+            "Goroutines carrying the service's pprof label", "service",
+            r.label_values, labels, out);
+  AddCounts("pprof_goroutines_by_function",
+            "Goroutines grouped by their first application function (top N)",
+            "function", r.by_function, labels, out);
   if (r.waits) AddGoroutineWaits(*r.waits, labels, out);
 }
 
@@ -203,12 +206,10 @@ void AddGoroutineLeak(const profile::GoroutineLeakReduction& r,
                   "primitive no runnable goroutine can reach (goroutineleak "
                   "profile, Go 1.27+)"),
              labels, static_cast<double>(r.leaks));
-  for (const auto& [function, count] : r.by_function) {
-    out->Gauge("pprof_goroutine_leaks_by_function",
-               Help("Leaked goroutines grouped by their first application "
-                    "function (top N)"),
-               With(labels, "function", function), static_cast<double>(count));
-  }
+  AddCounts("pprof_goroutine_leaks_by_function",
+            "Leaked goroutines grouped by their first application function "
+            "(top N)",
+            "function", r.by_function, labels, out);
 }
 
 void AddContention(absl::string_view kind,
