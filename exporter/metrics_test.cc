@@ -368,6 +368,7 @@ TEST(AddReductionTest, GoroutineWaitsFromADebug2Dump) {
                           "pprof_goroutines_longest_wait_seconds"));
   ExpectLabels(families);
   const MetricFamily* by_state = Find(families, "pprof_goroutines_by_state");
+  ASSERT_NE(by_state, nullptr);
   ASSERT_EQ(by_state->metric.size(), 2u);
   EXPECT_EQ(Labels(by_state->metric[1]).back(),
             (std::pair<std::string, std::string>("state", "IO wait")));
@@ -375,6 +376,7 @@ TEST(AddReductionTest, GoroutineWaitsFromADebug2Dump) {
   EXPECT_EQ(Find(families, "pprof_goroutines_stuck")->metric[0].gauge.value,
             3);
   const MetricFamily* stuck = Find(families, "pprof_goroutines_stuck_by_function");
+  ASSERT_NE(stuck, nullptr);
   ASSERT_EQ(stuck->metric.size(), 2u);
   EXPECT_EQ(Labels(stuck->metric[1]).back().second, "main.mutexContender");
   EXPECT_EQ(Find(families, "pprof_goroutines_longest_wait_seconds")
@@ -394,6 +396,7 @@ TEST(AddReductionTest, GoroutineLeaks) {
   EXPECT_EQ(Find(families, "pprof_goroutine_leaks")->metric[0].gauge.value, 9);
   const MetricFamily* by_function =
       Find(families, "pprof_goroutine_leaks_by_function");
+  ASSERT_NE(by_function, nullptr);
   ASSERT_EQ(by_function->metric.size(), 2u);
   EXPECT_EQ(Labels(by_function->metric[0]).back().second,
             "app.(*Server).Aggregate.func1");
