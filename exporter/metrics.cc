@@ -109,6 +109,12 @@ void AddCpu(const profile::CpuReduction& r, const LabelPairs& labels,
              Help("Share of sampled CPU in stacks with a garbage collector "
                   "function (0-1)"),
              labels, r.gc_ratio);
+  out->Gauge("pprof_cpu_gc_idle_ratio",
+             Help("Share of sampled CPU in stacks with an idle GC mark "
+                  "worker function (0-1; Go 1.20+, else 0). Part of "
+                  "pprof_cpu_gc_ratio: idle marking only uses CPU the "
+                  "application left idle"),
+             labels, r.gc_idle_ratio);
   AddTopLists("cpu", "sampled CPU", r.top_flat, r.top_cum, labels, out);
 }
 
@@ -137,6 +143,41 @@ void AddHeapTotals(const profile::HeapReduction& r, const LabelPairs& labels,
   }
 }
 
+// One gauge per (label value, count) pair: goroutines by service, function
+// or state.
+void AddCounts(absl::string_view name, absl::string_view help,
+               absl::string_view label,
+               const std::vector<std::pair<std::string, int64_t>>& counts,
+               const LabelPairs& labels, FamilyBuilder* out) {
+  const std::string with_source = Help(help);
+  for (const auto& [value, count] : counts) {
+    out->Gauge(name, with_source, With(labels, label, value),
+               static_cast<double>(count));
+  }
+}
+
+// From a debug=2 goroutine dump: the runtime prints waits in whole minutes,
+// from one minute on.
+void AddGoroutineWaits(const profile::GoroutineWaits& w,
+                       const LabelPairs& labels, FamilyBuilder* out) {
+  AddCounts("pprof_goroutines_by_state",
+            "Goroutines by state as the goroutine dump prints it (wait "
+            "reason, running, runnable, syscall; rare ones summed as other)",
+            "state", w.by_state, labels, out);
+  out->Gauge("pprof_goroutines_stuck",
+             Help("Goroutines whose printed wait is at least stuck_after "
+                  "(minute granularity)"),
+             labels, static_cast<double>(w.stuck));
+  AddCounts("pprof_goroutines_stuck_by_function",
+            "Stuck goroutines grouped by their first application function "
+            "(top N)",
+            "function", w.stuck_by_function, labels, out);
+  out->Gauge("pprof_goroutines_longest_wait_seconds",
+             Help("Longest wait the goroutine dump prints, in seconds "
+                  "(whole minutes; 0 below one minute)"),
+             labels, w.longest_wait_seconds);
+}
+
 void AddGoroutine(const profile::GoroutineReduction& r,
                   const LabelPairs& labels, FamilyBuilder* out) {
   out->Gauge("pprof_goroutines", Help("Goroutines in the process"), labels,
@@ -149,17 +190,26 @@ void AddGoroutine(const profile::GoroutineReduction& r,
                Help("Goroutines divided by services"), labels,
                *r.goroutines_per_service);
   }
-  for (const auto& [service, count] : r.label_values) {
-    out->Gauge("pprof_service_goroutines",
-               Help("Goroutines carrying the service's pprof label"),
-               With(labels, "service", service), static_cast<double>(count));
-  }
-  for (const auto& [function, count] : r.by_function) {
-    out->Gauge("pprof_goroutines_by_function",
-               Help("Goroutines grouped by their first application function "
-                    "(top N)"),
-               With(labels, "function", function), static_cast<double>(count));
-  }
+  AddCounts("pprof_service_goroutines",
+            "Goroutines carrying the service's pprof label", "service",
+            r.label_values, labels, out);
+  AddCounts("pprof_goroutines_by_function",
+            "Goroutines grouped by their first application function (top N)",
+            "function", r.by_function, labels, out);
+  if (r.waits) AddGoroutineWaits(*r.waits, labels, out);
+}
+
+void AddGoroutineLeak(const profile::GoroutineLeakReduction& r,
+                      const LabelPairs& labels, FamilyBuilder* out) {
+  out->Gauge("pprof_goroutine_leaks",
+             Help("Goroutines the runtime reports as leaked: blocked on a "
+                  "primitive no runnable goroutine can reach (goroutineleak "
+                  "profile, Go 1.27+)"),
+             labels, static_cast<double>(r.leaks));
+  AddCounts("pprof_goroutine_leaks_by_function",
+            "Leaked goroutines grouped by their first application function "
+            "(top N)",
+            "function", r.by_function, labels, out);
 }
 
 void AddContention(absl::string_view kind,
@@ -298,6 +348,9 @@ void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
                     r.windowed, target_labels, out);
         } else if constexpr (std::is_same_v<T, profile::GoroutineReduction>) {
           AddGoroutine(r, target_labels, out);
+        } else if constexpr (std::is_same_v<T,
+                                            profile::GoroutineLeakReduction>) {
+          AddGoroutineLeak(r, target_labels, out);
         } else {
           AddContention(profile::KindName(kind), r, target_labels, out);
         }

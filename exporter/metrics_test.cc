@@ -207,8 +207,9 @@ void ExpectLabels(const std::vector<MetricFamily>& families) {
         << f.name;
     const bool by_function = absl::EndsWith(f.name, "_flat_ratio") ||
                              absl::EndsWith(f.name, "_cum_ratio") ||
-                             f.name == "pprof_goroutines_by_function";
+                             absl::EndsWith(f.name, "_by_function");
     const bool by_service = f.name == "pprof_service_goroutines";
+    const bool by_state = f.name == "pprof_goroutines_by_state";
     for (const auto& m : f.metric) {
       const LabelPairs labels = Labels(m);
       ASSERT_GE(labels.size(), target.size()) << f.name;
@@ -221,6 +222,9 @@ void ExpectLabels(const std::vector<MetricFamily>& families) {
       } else if (by_service) {
         ASSERT_EQ(labels.size(), target.size() + 1) << f.name;
         EXPECT_EQ(labels.back().first, "service") << f.name;
+      } else if (by_state) {
+        ASSERT_EQ(labels.size(), target.size() + 1) << f.name;
+        EXPECT_EQ(labels.back().first, "state") << f.name;
       } else {
         EXPECT_EQ(labels.size(), target.size()) << f.name;
       }
@@ -240,13 +244,17 @@ TEST(AddReductionTest, Cpu) {
   r.sampled_seconds = 4.5;
   r.duration_seconds = 5;
   r.gc_ratio = 0.25;
+  r.gc_idle_ratio = 0.125;
   r.top_flat = {Share("main.hashLoop", 0.4), Share("main.sortLoop", 0.2)};
   r.top_cum = {Share("runtime.main", 0.9)};
   const auto families = Reduced(profile::Kind::kCpu, r);
   EXPECT_THAT(Names(families),
               ElementsAre("pprof_cpu_sampled_seconds",
                           "pprof_cpu_duration_seconds", "pprof_cpu_gc_ratio",
-                          "pprof_cpu_flat_ratio", "pprof_cpu_cum_ratio"));
+                          "pprof_cpu_gc_idle_ratio", "pprof_cpu_flat_ratio",
+                          "pprof_cpu_cum_ratio"));
+  EXPECT_EQ(Find(families, "pprof_cpu_gc_idle_ratio")->metric[0].gauge.value,
+            0.125);
   ExpectLabels(families);
   EXPECT_EQ(Find(families, "pprof_cpu_sampled_seconds")->metric[0].gauge.value,
             4.5);
@@ -330,6 +338,65 @@ TEST(AddReductionTest, Goroutine) {
                           "pprof_goroutines_by_function"));
 }
 
+TEST(AddReductionTest, GoroutineWaitsFromADebug2Dump) {
+  profile::GoroutineReduction r;
+  r.goroutines = 6;
+  r.services = 1;
+  r.by_function = {{"main.(*service).inboxLoop", 2}};
+  profile::GoroutineWaits& w = r.waits.emplace();
+  w.by_state = {{"chan receive", 2}, {"IO wait", 1}};
+  w.stuck = 3;
+  w.stuck_by_function = {{"main.(*service).inboxLoop", 2},
+                         {"main.mutexContender", 1}};
+  w.longest_wait_seconds = 1200;
+  const auto families = Reduced(profile::Kind::kGoroutine, r);
+  EXPECT_THAT(Names(families),
+              ElementsAre("pprof_goroutines", "pprof_services",
+                          "pprof_goroutines_by_function",
+                          "pprof_goroutines_by_state", "pprof_goroutines_stuck",
+                          "pprof_goroutines_stuck_by_function",
+                          "pprof_goroutines_longest_wait_seconds"));
+  ExpectLabels(families);
+  const MetricFamily* by_state = Find(families, "pprof_goroutines_by_state");
+  ASSERT_NE(by_state, nullptr);
+  ASSERT_EQ(by_state->metric.size(), 2u);
+  EXPECT_EQ(Labels(by_state->metric[1]).back(),
+            (std::pair<std::string, std::string>("state", "IO wait")));
+  EXPECT_EQ(by_state->metric[1].gauge.value, 1);
+  EXPECT_EQ(Find(families, "pprof_goroutines_stuck")->metric[0].gauge.value,
+            3);
+  const MetricFamily* stuck = Find(families, "pprof_goroutines_stuck_by_function");
+  ASSERT_NE(stuck, nullptr);
+  ASSERT_EQ(stuck->metric.size(), 2u);
+  EXPECT_EQ(Labels(stuck->metric[1]).back().second, "main.mutexContender");
+  EXPECT_EQ(Find(families, "pprof_goroutines_longest_wait_seconds")
+                ->metric[0].gauge.value,
+            1200);
+}
+
+TEST(AddReductionTest, GoroutineLeaks) {
+  profile::GoroutineLeakReduction r;
+  r.leaks = 9;
+  r.by_function = {{"app.(*Server).Aggregate.func1", 6},
+                   {"main.leakForever", 3}};
+  const auto families = Reduced(profile::Kind::kGoroutine, r);
+  EXPECT_THAT(Names(families), ElementsAre("pprof_goroutine_leaks",
+                                           "pprof_goroutine_leaks_by_function"));
+  ExpectLabels(families);
+  EXPECT_EQ(Find(families, "pprof_goroutine_leaks")->metric[0].gauge.value, 9);
+  const MetricFamily* by_function =
+      Find(families, "pprof_goroutine_leaks_by_function");
+  ASSERT_NE(by_function, nullptr);
+  ASSERT_EQ(by_function->metric.size(), 2u);
+  EXPECT_EQ(Labels(by_function->metric[0]).back().second,
+            "app.(*Server).Aggregate.func1");
+  EXPECT_EQ(by_function->metric[0].gauge.value, 6);
+  // No leaks: the count is 0 and there are no per-function series.
+  EXPECT_THAT(Names(Reduced(profile::Kind::kGoroutine,
+                            profile::GoroutineLeakReduction{})),
+              ElementsAre("pprof_goroutine_leaks"));
+}
+
 TEST(AddReductionTest, MutexAndBlock) {
   profile::ContentionReduction r;
   r.delay_seconds = 1.25;
@@ -365,7 +432,8 @@ TEST(AddReductionTest, FixturesProduceExactlyTheDocumentedNames) {
       {"cpu.pb.gz",
        profile::Kind::kCpu,
        {"pprof_cpu_sampled_seconds", "pprof_cpu_duration_seconds",
-        "pprof_cpu_gc_ratio", "pprof_cpu_flat_ratio", "pprof_cpu_cum_ratio"}},
+        "pprof_cpu_gc_ratio", "pprof_cpu_gc_idle_ratio", "pprof_cpu_flat_ratio",
+        "pprof_cpu_cum_ratio"}},
       {"heap.pb.gz",
        profile::Kind::kHeap,
        {"pprof_heap_inuse_bytes", "pprof_heap_inuse_objects",

@@ -16,9 +16,11 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "exporter/config.h"
+#include "exporter/duration.h"
 #include "exporter/flags.h"
 #include "exporter/metrics.h"
 #include "profile/decode.h"
+#include "profile/goroutine_dump.h"
 #include "profile/reduce.h"
 
 namespace exporter {
@@ -28,7 +30,9 @@ constexpr char kUsage[] =
     "usage: pprof_exporter reduce [--kind=cpu|heap|allocs|goroutine|mutex|"
     "block] [--target=NAME] [--top=N]\n"
     "    [--services=N | --service-label=KEY | --service-count-regex=RE] "
-    "[--gc-regex=RE] FILE...\n";
+    "[--gc-regex=RE] [--stuck-after=DURATION] FILE...\n"
+    "FILE is a profile.proto (gzipped or not) or a goroutine text dump "
+    "(goroutine?debug=1 or ?debug=2).\n";
 
 int Usage(std::ostream& err, absl::string_view problem) {
   err << "pprof_exporter reduce: " << problem << "\n" << kUsage;
@@ -93,6 +97,29 @@ absl::StatusOr<profile::Profile> DecodeFile(const std::string& path) {
       size_hint);
 }
 
+// A goroutine text dump (debug=1 or debug=2) reduced, or nullopt when the
+// file is not one.
+std::optional<absl::StatusOr<profile::Reduction>> ReduceIfTextDump(
+    const std::string& path, const profile::ReduceOptions& options,
+    absl::Duration stuck_after) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(32, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (!profile::DetectGoroutineDump(head)) return std::nullopt;
+  in.clear();
+  in.seekg(0, std::ios::end);
+  const profile::GoroutineDumpLimits limits;
+  // One byte over the limit is enough for the parser to refuse it.
+  const size_t size = std::min(static_cast<size_t>(in.tellg()),
+                               limits.max_bytes + 1);
+  std::string text(size, '\0');
+  in.seekg(0);
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  if (!in) return absl::DataLossError("read error");
+  return profile::ReduceGoroutineDump(text, options, stuck_after, limits);
+}
+
 // Runs task(0) on this thread and the others on threads of their own (or
 // here too, when no thread can be started).
 void RunOnThreads(size_t n, absl::FunctionRef<void(size_t)> task) {
@@ -132,6 +159,7 @@ std::string TargetFromPath(absl::string_view path) {
   absl::ConsumeSuffix(&path, ".gz");
   absl::ConsumeSuffix(&path, ".pb");
   absl::ConsumeSuffix(&path, ".pprof");
+  absl::ConsumeSuffix(&path, ".txt");
   return std::string(path);
 }
 
@@ -145,7 +173,8 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
                                  {"services"},
                                  {"service-label"},
                                  {"service-count-regex"},
-                                 {"gc-regex"}});
+                                 {"gc-regex"},
+                                 {"stuck-after"}});
   if (!flags.ok()) return Usage(err, flags.status().message());
   if (flags->positional.empty()) return Usage(err, "no profile files given");
   std::optional<profile::Kind> kind;
@@ -155,6 +184,14 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
   }
   auto options = OptionsFromFlags(*flags);
   if (!options.ok()) return Usage(err, options.status().message());
+  absl::Duration stuck_after = absl::Minutes(10);
+  if (auto text = flags->Get("stuck-after")) {
+    auto parsed = ParsePromDuration(*text);
+    if (!parsed.ok()) {
+      return Usage(err, absl::StrCat("--stuck-after: ", parsed.status().message()));
+    }
+    stuck_after = *parsed;
+  }
 
   struct Reduced {
     profile::Kind kind;
@@ -169,6 +206,26 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
       err << path << ": " << reason << "\n";
       exit_code = std::max(exit_code, code);
     };
+    const std::string target = flags->Get("target").value_or(
+        TargetFromPath(path));
+    if (auto dump = ReduceIfTextDump(path, *options, stuck_after)) {
+      if (kind && *kind != profile::Kind::kGoroutine) {
+        fail(absl::StrCat("a goroutine text dump, not a ",
+                          profile::KindName(*kind), " profile"),
+             1);
+      } else if (!dump->ok()) {
+        fail(dump->status().message(), 1);
+      } else if (!reduced.insert({target, profile::Kind::kGoroutine}).second) {
+        fail(absl::StrCat("a goroutine profile was already reduced for "
+                          "target \"", target, "\"; give each file its own "
+                          "--target"),
+             1);
+      } else {
+        reductions.push_back(
+            {profile::Kind::kGoroutine, target, **std::move(dump)});
+      }
+      continue;
+    }
     auto decoded = DecodeFile(path);
     if (!decoded.ok()) {
       fail(decoded.status().message(), 1);
@@ -195,8 +252,6 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
            ambiguous ? 2 : 1);
       continue;
     }
-    const std::string target = flags->Get("target").value_or(
-        TargetFromPath(path));
     if (!reduced.insert({target, *file_kind}).second) {
       fail(absl::StrCat("a ", profile::KindName(*file_kind),
                         " profile was already reduced for target \"", target,

@@ -1,5 +1,5 @@
-// The CPU reducer: sampled CPU time, the share spent in garbage collection,
-// and the hottest functions.
+// The CPU reducer: sampled CPU time, the share spent in garbage collection
+// (and the part of it done by idle mark workers), and the hottest functions.
 #include <optional>
 #include <utility>
 #include <vector>
@@ -15,20 +15,32 @@ const RE2& DefaultGcRegex() {
   return *regex;
 }
 
-// Per location: does any of its frames do GC work? Each distinct name is
-// matched once, so the cost is one regex match per function.
-std::vector<bool> GcLocations(const Profile& profile, const RE2& gc_regex) {
-  std::vector<bool> frame_is_gc(profile.frame_names.size());
+const RE2& DefaultGcIdleRegex() {
+  static const RE2* const regex = new RE2(kDefaultGcIdleRegex);
+  return *regex;
+}
+
+// What a location's frames (inlined ones included) do: bits of GcKind.
+enum GcKind : uint8_t { kGcWork = 1, kGcIdleWork = 2 };
+
+// Per location: which of the regexes any of its frames matches. Each
+// distinct name is matched once, so the cost is two regex matches per
+// function.
+std::vector<uint8_t> GcLocationKinds(const Profile& profile, const RE2& gc,
+                                     const RE2& gc_idle) {
+  std::vector<uint8_t> frame_kinds(profile.frame_names.size());
   for (size_t f = 0; f < profile.frame_names.size(); ++f) {
-    frame_is_gc[f] = FullMatch(profile.frame_names[f], gc_regex);
+    frame_kinds[f] = (FullMatch(profile.frame_names[f], gc) ? kGcWork : 0) |
+                     (FullMatch(profile.frame_names[f], gc_idle) ? kGcIdleWork
+                                                                 : 0);
   }
-  std::vector<bool> location_is_gc(profile.num_locations());
+  std::vector<uint8_t> location_kinds(profile.num_locations());
   for (uint32_t loc = 0; loc < profile.num_locations(); ++loc) {
     for (uint32_t frame : profile.frames_of_location(loc)) {
-      if (frame_is_gc[frame]) location_is_gc[loc] = true;
+      location_kinds[loc] |= frame_kinds[frame];
     }
   }
-  return location_is_gc;
+  return location_kinds;
 }
 
 // What one shard of the samples adds up to.
@@ -37,6 +49,7 @@ struct ShardSums {
       : functions(std::move(tabulator)) {}
   FunctionTabulator functions;
   absl::int128 gc_value = 0;
+  absl::int128 gc_idle_value = 0;
   absl::Status status;
 };
 
@@ -49,8 +62,9 @@ absl::StatusOr<CpuReduction> ReduceCpu(
   out.duration_seconds = static_cast<double>(profile.duration_nanos) / 1e9;
 
   const int cpu_index = profile.FindSampleType("cpu").value_or(value_index);
-  const std::vector<bool> location_is_gc = GcLocations(
-      profile, options.gc_regex ? *options.gc_regex : DefaultGcRegex());
+  const std::vector<uint8_t> location_kinds = GcLocationKinds(
+      profile, options.gc_regex ? *options.gc_regex : DefaultGcRegex(),
+      options.gc_idle_regex ? *options.gc_idle_regex : DefaultGcIdleRegex());
 
   // One pass over the samples for every figure, perhaps in shards; each
   // shard's sums are its own until the merge, so shards may run at once.
@@ -66,11 +80,16 @@ absl::StatusOr<CpuReduction> ReduceCpu(
     shard.status =
         profile.ForEachSample(shards[i], [&](const SampleRef& sample) {
           shard.functions.Add(sample);
+          // A stack counts once however many of its frames match, as
+          // with pprof's -focus.
+          uint8_t kinds = 0;
           for (uint32_t loc : sample.locations) {
-            if (location_is_gc[loc]) {
-              shard.gc_value += sample.values[cpu_index];
-              return;
-            }
+            kinds |= location_kinds[loc];
+            if (kinds == (kGcWork | kGcIdleWork)) break;
+          }
+          if (kinds & kGcWork) shard.gc_value += sample.values[cpu_index];
+          if (kinds & kGcIdleWork) {
+            shard.gc_idle_value += sample.values[cpu_index];
           }
         });
   };
@@ -87,9 +106,11 @@ absl::StatusOr<CpuReduction> ReduceCpu(
   for (size_t i = 1; i < sums.size(); ++i) {
     all.functions.Merge(std::move(sums[i]->functions));
     all.gc_value += sums[i]->gc_value;
+    all.gc_idle_value += sums[i]->gc_idle_value;
     sums[i].reset();  // before Finish(), the moment of peak memory
   }
   out.gc_value = all.gc_value;
+  out.gc_idle_value = all.gc_idle_value;
   const FunctionTable table = std::move(all.functions).Finish();
 
   const absl::int128 cpu_total = table.sums[cpu_index];
@@ -98,6 +119,7 @@ absl::StatusOr<CpuReduction> ReduceCpu(
         InBaseUnits(cpu_total, profile.sample_types[cpu_index].unit);
   }
   out.gc_ratio = Ratio(out.gc_value, cpu_total);
+  out.gc_idle_ratio = Ratio(out.gc_idle_value, cpu_total);
   out.top_flat = TopByFlat(profile, table, options.top);
   out.top_cum = TopByCum(profile, table, options.top);
   return out;

@@ -6,12 +6,15 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "profile/goroutine_group.h"
 #include "profile/reduce.h"
 
 namespace profile {
 namespace {
 
-using Counts = std::vector<std::pair<std::string, int64_t>>;
+using Counts = NamedCounts;
 
 // Goroutines per value of the label `key`; a sample counts once per value.
 // Labels are compared by text: a string table may hold duplicates.
@@ -102,17 +105,47 @@ absl::StatusOr<Counts> CountByFirstApplicationFrame(const Profile& profile,
                        SaturatedInt64(counts[f]));
     }
   }
-  const size_t n = std::min(top, out.size());
-  std::partial_sort(out.begin(), out.begin() + n, out.end(),
+  return TopNamedCounts(std::move(out), top);
+}
+
+}  // namespace
+
+NamedCounts TopNamedCounts(NamedCounts counts, size_t n) {
+  n = std::min(n, counts.size());
+  std::partial_sort(counts.begin(), counts.begin() + n, counts.end(),
                     [](const auto& a, const auto& b) {
                       if (a.second != b.second) return a.second > b.second;
                       return a.first < b.first;
                     });
-  out.resize(n);
-  return out;
+  counts.resize(n);
+  return counts;
 }
 
-}  // namespace
+std::optional<size_t> GroupingFrame(
+    absl::Span<const absl::string_view> functions) {
+  for (size_t i = 0; i < functions.size(); ++i) {
+    if (IsApplicationFunction(functions[i])) return i;
+  }
+  if (functions.empty()) return std::nullopt;
+  return 0;
+}
+
+absl::StatusOr<Reduction> ReduceGoroutineLeak(const Profile& profile,
+                                              const ReduceOptions& options) {
+  const std::optional<int> index = profile.FindSampleType("goroutineleak");
+  if (!index) {
+    return absl::InvalidArgumentError(
+        "not a goroutineleak profile: it has no goroutineleak sample type");
+  }
+  GoroutineLeakReduction out;
+  auto leaks = SumValues(profile, *index);
+  if (!leaks.ok()) return leaks.status();
+  out.leaks = SaturatedInt64(*leaks);
+  auto by_function = CountByFirstApplicationFrame(profile, *index, options.top);
+  if (!by_function.ok()) return by_function.status();
+  out.by_function = *std::move(by_function);
+  return out;
+}
 
 absl::StatusOr<GoroutineReduction> ReduceGoroutine(
     const Profile& profile, int value_index, const ReduceOptions& options) {

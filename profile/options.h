@@ -1,5 +1,6 @@
 // What a user may tune about a reduction: how many functions to list, which
-// functions count as garbage collection, and how services are counted.
+// functions count as garbage collection (and as idle GC), and how services
+// are counted.
 // Regexes are compiled once (by the config or the CLI) and shared.
 #ifndef PPROF_EXPORTER_PROFILE_OPTIONS_H_
 #define PPROF_EXPORTER_PROFILE_OPTIONS_H_
@@ -17,6 +18,13 @@ namespace profile {
 // collection work. Matched against whole function names.
 inline constexpr char kDefaultGcRegex[] =
     R"(^runtime\.(gcBgMarkWorker|gcAssistAlloc|gcAssistAlloc1|gcDrain|gcDrainN|gcMarkDone|gcMarkTermination|gcStart|gcSweep|bgsweep|bgscavenge|markroot|scanobject|sweepone)$)";
+
+// The idle GC mark worker (Go 1.20+): GC work that only soaks up CPU the
+// application left idle. Its share is split out of the GC share so that an
+// alert can leave it out; before Go 1.20 no function has this name and the
+// share is 0.
+inline constexpr char kDefaultGcIdleRegex[] =
+    R"(^runtime\.gcDrainMarkWorkerIdle$)";
 
 // How the goroutine reducer decides how many services a process hosts.
 struct ServiceCounting {
@@ -40,6 +48,7 @@ inline bool FullMatch(absl::string_view text, const RE2& regex) {
 struct ReduceOptions {
   int top = 10;
   std::shared_ptr<const RE2> gc_regex;  // null: kDefaultGcRegex
+  std::shared_ptr<const RE2> gc_idle_regex;  // null: kDefaultGcIdleRegex
   ServiceCounting services;
 };
 

@@ -34,6 +34,11 @@ struct CpuReduction {
   absl::int128 gc_value = 0;
   double gc_ratio = 0;
   std::vector<FunctionShare> top_flat, top_cum;
+  // Forensics (issue 13): the part of gc_value in stacks with a frame
+  // matching gc_idle_regex (Go 1.20+'s idle mark worker), and its share of
+  // all cpu. Idle marking only fills CPU the application left idle.
+  absl::int128 gc_idle_value = 0;
+  double gc_idle_ratio = 0;
 };
 
 // Cumulative profiles (allocs, mutex, block) also yield what happened since
@@ -55,6 +60,37 @@ struct HeapReduction {  // heap and allocs: the same data, another emphasis
   Windowed windowed;  // allocs only: by alloc_space
 };
 
+// ---------------------------------------------------------------------------
+// Forensics (issue 13): what goroutine text dumps and the goroutineleak
+// profile add to the goroutine series. See goroutine_dump.h.
+
+// How long goroutines have waited, from a `debug=2` traceback dump. The
+// runtime prints a wait only from one whole minute on ("[chan receive,
+// 12 minutes]"), so every figure here has minute granularity.
+struct GoroutineWaits {
+  // Goroutines per state as printed (a wait reason such as "chan receive",
+  // or "running", "runnable", "syscall"), count descending then name. At
+  // most kMaxGoroutineStates entries; the rest are summed into "other".
+  std::vector<std::pair<std::string, int64_t>> by_state;
+  // Goroutines whose printed wait is at least stuck_after (and one minute).
+  int64_t stuck = 0;
+  // The stuck ones by first application frame (as by_function), top N.
+  std::vector<std::pair<std::string, int64_t>> stuck_by_function;
+  // The longest printed wait, in seconds (a multiple of 60; 0 for none).
+  double longest_wait_seconds = 0;
+};
+inline constexpr size_t kMaxGoroutineStates = 40;
+
+// The goroutineleak profile (Go 1.27+, /debug/pprof/goroutineleak): the
+// goroutines the GC found blocked on primitives no runnable goroutine can
+// reach. Sample type goroutineleak/count, shaped like the goroutine profile.
+struct GoroutineLeakReduction {
+  int64_t leaks = 0;
+  // Leaked goroutines by first application frame, top N.
+  std::vector<std::pair<std::string, int64_t>> by_function;
+};
+// ---------------------------------------------------------------------------
+
 struct GoroutineReduction {
   int64_t goroutines = 0;
   int64_t services = 0;
@@ -65,6 +101,8 @@ struct GoroutineReduction {
   // Goroutines grouped by their first application frame; count
   // descending, then name.
   std::vector<std::pair<std::string, int64_t>> by_function;
+  // Forensics (issue 13): only from a debug=2 traceback dump.
+  std::optional<GoroutineWaits> waits;
 };
 
 struct ContentionReduction {  // mutex and block
@@ -86,8 +124,9 @@ struct SampleParallelism {
   std::function<void(size_t n, absl::FunctionRef<void(size_t)> task)> run;
 };
 
-using Reduction = std::variant<CpuReduction, HeapReduction,
-                               GoroutineReduction, ContentionReduction>;
+using Reduction =
+    std::variant<CpuReduction, HeapReduction, GoroutineReduction,
+                 ContentionReduction, GoroutineLeakReduction>;
 
 // The kind a profile's sample types say it is. Mutex and block profiles
 // have identical sample types, so for them this fails with
@@ -120,6 +159,12 @@ absl::StatusOr<GoroutineReduction> ReduceGoroutine(
 absl::StatusOr<ContentionReduction> ReduceContention(
     const Profile& profile, int value_index, const ReduceOptions& options,
     const FunctionBaseline* previous);
+
+// Forensics (issue 13). A goroutineleak profile (decoded like any other);
+// fails when it lacks the goroutineleak sample type. Text dumps are reduced
+// by ReduceGoroutineDump() (goroutine_dump.h).
+absl::StatusOr<Reduction> ReduceGoroutineLeak(const Profile& profile,
+                                              const ReduceOptions& options);
 
 // The baseline of a cumulative profile's table, and its window since
 // `previous` when there is one.

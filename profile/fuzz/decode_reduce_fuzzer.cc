@@ -202,6 +202,8 @@ void CheckReduction(const profile::Reduction& r) {
   } else if (const auto* c = std::get_if<ContentionReduction>(&r)) {
     CheckTop(c->top_flat);
     CheckTop(c->top_cum);
+  } else if (const auto* l = std::get_if<profile::GoroutineLeakReduction>(&r)) {
+    Check(l->by_function.size() <= kTop, "leak by_function longer than top");
   }
 }
 
@@ -235,6 +237,8 @@ void CheckShardedCpu(const Profile& p, const ReduceOptions& options,
   Check(a.sampled_seconds == b.sampled_seconds &&
             a.duration_seconds == b.duration_seconds &&
             a.gc_value == b.gc_value && a.gc_ratio == b.gc_ratio &&
+            a.gc_idle_value == b.gc_idle_value &&
+            a.gc_idle_ratio == b.gc_idle_ratio &&
             SameTop(a.top_flat, b.top_flat) && SameTop(a.top_cum, b.top_cum),
         "the CPU reducer reduces otherwise in two shards");
 }
@@ -308,6 +312,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(r);
     if (kind == profile::Kind::kCpu) CheckShardedCpu(p, options.top, r);
   }
+  check(profile::ReduceGoroutineLeak(p, options.top));
   // Only the goroutine reducer counts services.
   for (const ReduceOptions* o : {&options.by_label, &options.by_regex}) {
     check(profile::Reduce(profile::Kind::kGoroutine, p, *o));

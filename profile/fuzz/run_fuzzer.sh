@@ -11,6 +11,8 @@
 # protobuf far better than deflate streams), and tests/corpus/inputs/*.
 #
 # Environment:
+#   PPROF_FUZZ_TARGET       goroutine_dump_fuzzer fuzzes the goroutine text
+#                           dump parser instead (seeds tests/testdata/*.txt)
 #   PPROF_FUZZ_OUTPUT_BASE  Bazel output base for the clang build
 #                           (default: ~/.cache/pprof_exporter/bazel-fuzz)
 #   PPROF_FUZZ_WORKDIR      keep the grown corpus here across runs (default:
@@ -34,8 +36,9 @@ esac
 
 output_base="${PPROF_FUZZ_OUTPUT_BASE:-$HOME/.cache/pprof_exporter/bazel-fuzz}"
 bazel=(bazel --output_base="$output_base")
-"${bazel[@]}" build --config=fuzz //profile/fuzz:decode_reduce_fuzzer
-fuzzer="$("${bazel[@]}" info --config=fuzz bazel-bin 2>/dev/null)/profile/fuzz/decode_reduce_fuzzer"
+target="${PPROF_FUZZ_TARGET:-decode_reduce_fuzzer}"
+"${bazel[@]}" build --config=fuzz "//profile/fuzz:$target"
+fuzzer="$("${bazel[@]}" info --config=fuzz bazel-bin 2>/dev/null)/profile/fuzz/$target"
 echo "fuzzer: $fuzzer"
 
 if [ -n "${PPROF_FUZZ_WORKDIR:-}" ]; then
@@ -48,12 +51,16 @@ fi
 # A fresh artifacts directory per run: only this run's findings fail it.
 artifacts="$work/artifacts-$(date +%Y%m%dT%H%M%S)"
 mkdir -p "$work/corpus" "$work/seeds" "$artifacts"
-for f in tests/testdata/*.pb.gz; do
-  name="$(basename "$f" .pb.gz)"
-  cp "$f" "$work/seeds/fixture-$name.pb.gz"
-  gzip -dc "$f" >"$work/seeds/fixture-$name.pb"
-done
-cp tests/corpus/inputs/* "$work/seeds/"
+if [ "$target" = goroutine_dump_fuzzer ]; then
+  cp tests/testdata/*.txt "$work/seeds/"
+else
+  for f in tests/testdata/*.pb.gz; do
+    name="$(basename "$f" .pb.gz)"
+    cp "$f" "$work/seeds/fixture-$name.pb.gz"
+    gzip -dc "$f" >"$work/seeds/fixture-$name.pb"
+  done
+  cp tests/corpus/inputs/* "$work/seeds/"
+fi
 
 echo "== fuzzing for ${seconds}s in $work"
 status=0

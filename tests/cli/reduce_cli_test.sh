@@ -216,7 +216,39 @@ python3 "$HERE/reduce_output_checks.py" structure everything.out cpu=cpu heap=he
   allocs=allocs goroutine=goroutine+label mutex=mutex block=block ||
   fail "structure of everything.out"
 
-# --- 5. Escaping: a generated profile with odd names -------------------------
+# --- 5. Goroutine text dumps (debug=1, debug=2) -----------------------------
+
+# Totals, functions and states against counts taken straight from the text.
+for dump in "$TD/tsnsrv-goroutine-debug1.txt" "$TD/goroutine-debug1.txt" \
+  "$TD/demo-goroutine-debug2.txt"; do
+  CHECKS=$((CHECKS + 1))
+  python3 "$HERE/reduce_output_checks.py" dump "$dump" "$(basename "$dump" .txt)" ||
+    fail "reduce_output_checks.py dump $dump (see above)"
+done
+run dumps --stuck-after=1m "$TD/tsnsrv-goroutine-debug1.txt" "$TD/demo-goroutine-debug2.txt" \
+  "$TD/cpu.pb.gz"
+expect_rc 0 dumps "two text dumps and cpu.pb.gz"
+promtool_clean dumps.out "two text dumps and cpu.pb.gz"
+assert "tsnsrv dump: want pprof_goroutines 6257 (its header's total)" \
+  has_line dumps.out 'pprof_goroutines{target="tsnsrv-goroutine-debug1"} 6257'
+assert "debug=2 dump: want 8 goroutines stuck for >= 1m" \
+  has_line dumps.out 'pprof_goroutines_stuck{target="demo-goroutine-debug2"} 8'
+assert "debug=1 dump: no state series expected" \
+  bash -c "! grep -q 'pprof_goroutines_stuck{target=\"tsnsrv' dumps.out"
+# A truncated dump no longer adds up to its header's total.
+head -c 20000 "$TD/tsnsrv-goroutine-debug1.txt" >cut-debug1.txt
+run cut "$TMP/cut-debug1.txt" "$TD/goroutine.pb.gz"
+expect_rc 1 cut "truncated debug=1 dump"
+assert "truncated dump: no '$TMP/cut-debug1.txt: <reason>' line: $(cat cut.err)" \
+  reason_line cut.err "$TMP/cut-debug1.txt"
+assert "truncated dump: reason should say it is truncated: $(cat cut.err)" \
+  grep -q "truncated" cut.err
+assert "truncated dump: good file's series missing" has_line cut.out "$GOOD_LINE"
+run wrongkind --kind=cpu "$TD/goroutine-debug1.txt"
+expect_rc 1 wrongkind "--kind=cpu on a goroutine dump"
+usage_error "--stuck-after=10x" --stuck-after=10x "$TD/goroutine-debug1.txt"
+
+# --- 6. Escaping: a generated profile with odd names -------------------------
 
 if command -v go >/dev/null 2>&1 && [[ -d /usr/share/gocode/src/github.com/google/pprof/profile ]]; then
   mkdir -p "$TMP/escape" "$TMP/gohome"

@@ -30,7 +30,7 @@ TOTALS_HEAP = ["pprof_heap_inuse_bytes", "pprof_heap_inuse_objects",
 # The metric names each kind exports (from the CLI's documentation).
 FAMILIES = {
     "cpu": ["pprof_cpu_sampled_seconds", "pprof_cpu_duration_seconds", "pprof_cpu_gc_ratio",
-            "pprof_cpu_flat_ratio", "pprof_cpu_cum_ratio"],
+            "pprof_cpu_gc_idle_ratio", "pprof_cpu_flat_ratio", "pprof_cpu_cum_ratio"],
     "heap": TOTALS_HEAP + ["pprof_heap_flat_ratio", "pprof_heap_cum_ratio"],
     "allocs": TOTALS_HEAP + ["pprof_allocs_flat_ratio", "pprof_allocs_cum_ratio"],
     "goroutine": ["pprof_goroutines", "pprof_services", "pprof_goroutines_per_service",
@@ -301,11 +301,103 @@ def escape_checks(d):
     check_structure(exp, where, {odd: "goroutine"})
 
 
+def is_application(function):
+    """Written apart from profile/reduce.cc: the first element of the
+    package path (up to the first '.' after the last '/') is "main" or holds
+    a dot."""
+    slash = function.rfind("/")
+    path = function[:function.find(".", slash + 1) if "." in function[slash + 1:] else len(function)]
+    first = path.split("/", 1)[0]
+    return first == "main" or "." in first
+
+
+def count_debug1(path):
+    """The header's total, the records' sum, and goroutines per first
+    application frame (else the first frame shown; a record showing no
+    frame is in no group), counted straight from a debug=1 text dump."""
+    total, records, by_function, count, frames = None, 0, {}, None, []
+
+    def flush():
+        if count is not None and frames:
+            app = [f for f in frames if is_application(f)]
+            key = app[0] if app else frames[0]
+            by_function[key] = by_function.get(key, 0) + count
+
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("goroutine profile: total "):
+                total = int(line.split()[-1])
+            elif " @ " in line and not line.startswith("#"):
+                flush()
+                count, frames = int(line.split(" @ ")[0]), []
+                records += count
+            elif line.startswith("#\t"):
+                fields = [x for x in line.split("\t") if x]
+                if len(fields) >= 3:
+                    frames.append(fields[2].rsplit("+0x", 1)[0])
+    flush()
+    return total, records, by_function
+
+
+def dump_checks(path, target):
+    """`reduce` on a debug=1 dump: pprof_goroutines is the header's total
+    and pprof_goroutines_by_function equals count_debug1's count."""
+    total, records, want = count_debug1(path)
+    C.check(total is not None and records == total,
+            "%s: the records do not add up to the header's total" % path)
+    exp, where = run_reduce("--top=100000", "--target=" + target, path)
+    C.check(exp.value("pprof_goroutines", target=target) == total,
+            "%s: pprof_goroutines %r, header says %r"
+            % (where, exp.value("pprof_goroutines", target=target), total))
+    got = {s.label("function"): s.value for s in exp.samples
+           if s.name == "pprof_goroutines_by_function"}
+    C.check(got == want, "%s: pprof_goroutines_by_function differs from the "
+            "count over the text:\n  only in reduce: %r\n  only in the count: %r"
+            % (where, {k: v for k, v in got.items() if want.get(k) != v},
+               {k: v for k, v in want.items() if got.get(k) != v}))
+    C.check(len(want) > 10, "%s: too few functions to mean anything" % path)
+
+
+def traceback_checks(path, target):
+    """`reduce --stuck-after=1m` on a debug=2 dump: the state and stuck
+    series equal counts over the dump's own goroutine headers."""
+    states, stuck, longest = {}, 0, 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("goroutine ") and line.rstrip().endswith("]:"):
+                fields = line[line.index("[") + 1:line.rindex("]")].split(", ")
+                states[fields[0]] = states.get(fields[0], 0) + 1
+                minutes = [int(x.split()[0]) for x in fields[1:] if x.endswith(" minutes")]
+                if minutes and minutes[0] >= 1:
+                    stuck += 1
+                    longest = max(longest, minutes[0] * 60)
+    exp, where = run_reduce("--stuck-after=1m", "--target=" + target, path)
+    got = {s.label("state"): s.value for s in exp.samples
+           if s.name == "pprof_goroutines_by_state"}
+    C.check(got == states, "%s: pprof_goroutines_by_state %r, the headers say %r"
+            % (where, got, states))
+    C.check(exp.value("pprof_goroutines", target=target) == sum(states.values()),
+            "%s: pprof_goroutines vs the number of headers" % where)
+    C.check(exp.value("pprof_goroutines_stuck", target=target) == stuck,
+            "%s: pprof_goroutines_stuck %r, headers with >= 1 minutes: %r"
+            % (where, exp.value("pprof_goroutines_stuck", target=target), stuck))
+    C.check(exp.value("pprof_goroutines_longest_wait_seconds", target=target) == longest,
+            "%s: pprof_goroutines_longest_wait_seconds vs the headers" % where)
+    C.check(stuck > 0, "%s: the fixture has no goroutine waiting a minute" % path)
+
+
 def main():
     global EXPORTER, TESTDATA
     EXPORTER = testenv.exporter()
     TESTDATA = testenv.testdata()
     mode = sys.argv[1]
+    if mode == "dump":
+        with open(sys.argv[2], encoding="utf-8") as f:
+            counted = f.readline().startswith("goroutine profile: total ")
+        (dump_checks if counted else traceback_checks)(sys.argv[2], sys.argv[3])
+        C.finish()
+        return
     if mode == "fixtures":
         fixture_checks()
     elif mode == "escape":

@@ -380,6 +380,60 @@ func startLoad(ctx context.Context) {
 }
 
 // ---------------------------------------------------------------------------
+// Blocked goroutines and the latency probe (goroutine forensics).
+
+// startBlocked parks n goroutines for the life of the process, each a few
+// frames deep (real services park below their own call chains), so that
+// goroutine dumps show goroutines that stay blocked: past stuck_after they
+// are "stuck", and thousands of them give a dump the size of a real one.
+func startBlocked(n int) {
+	block := make(chan struct{}) // never closed
+	for i := 0; i < n; i++ {
+		go blockedCaller(6, block)
+	}
+}
+
+//go:noinline
+func blockedCaller(depth int, block <-chan struct{}) {
+	if depth > 0 {
+		blockedCaller(depth-1, block)
+		return
+	}
+	blockedForever(block)
+}
+
+// blockedForever is the frame the blocked goroutines are grouped under.
+//
+//go:noinline
+func blockedForever(block <-chan struct{}) {
+	<-block
+}
+
+// probe measures how long the scheduler was kept from running a goroutine
+// that asks to wake every millisecond: a stop-the-world pause (such as the
+// one a goroutine?debug=2 dump takes) shows as a late wake-up.
+var probe struct {
+	mu       sync.Mutex
+	maxStall time.Duration
+	wakeups  int64
+}
+
+func latencyProbe(ctx context.Context) {
+	const period = time.Millisecond
+	for ctx.Err() == nil {
+		start := time.Now()
+		time.Sleep(period)
+		stall := time.Since(start) - period
+		probe.mu.Lock()
+		if stall > probe.maxStall {
+			probe.maxStall = stall
+		}
+		probe.wakeups++
+		probe.mu.Unlock()
+	}
+}
+
+// ---------------------------------------------------------------------------
 // Control endpoints
 
 func writeState(w http.ResponseWriter, services []*service) {
@@ -458,6 +512,25 @@ func registerControl(mux *http.ServeMux, services []*service) {
 		runtime.GC()
 		return nil
 	}))
+	// POST /demo/probe: the latency probe's longest stall and wake-ups since
+	// the previous POST, which starts a new window.
+	mux.HandleFunc("/demo/probe", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		probe.mu.Lock()
+		stall, wakeups := probe.maxStall, probe.wakeups
+		probe.maxStall, probe.wakeups = 0, 0
+		probe.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]interface{}{
+			"max_stall_seconds": stall.Seconds(),
+			"wakeups":           wakeups,
+			"goroutines":        runtime.NumGoroutine(),
+		})
+	})
 	mux.HandleFunc("/demo/state", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -474,6 +547,8 @@ func main() {
 	leak := flag.Bool("leak", false, "leak goroutines in every service from the start")
 	heavy := flag.Bool("gc-heavy", false, "heavy GC churn from the start")
 	paused := flag.Bool("load-paused", false, "start with the background load idle (/demo/load?on=1 starts it); with it, hashLoop is a function above 10% of the CPU, PprofHotFunction's case")
+	blocked := flag.Int("blocked", 0, "goroutines that stay blocked in main.blockedForever for the life of the process (stuck goroutines; ~6000 makes a dump the size of real tsnsrv's)")
+	gcEvery := flag.Duration("gc-every", 0, "also run a GC at this interval (0: never); the runtime only starts a goroutine's wait clock at the first GC that sees it waiting")
 	load := flag.Bool("load", true, "run the background load (CPU burners, GC churn, mutex contention, blocking); -load=false keeps only the services, for overhead benchmarks")
 	flag.Parse()
 	log.SetFlags(0)
@@ -500,6 +575,17 @@ func main() {
 	}
 	if *load {
 		startLoad(ctx)
+	}
+	startBlocked(*blocked)
+	go latencyProbe(ctx)
+	if *gcEvery > 0 {
+		go func() {
+			t := time.NewTicker(*gcEvery)
+			defer t.Stop()
+			for nextTick(ctx, t) {
+				runtime.GC()
+			}
+		}()
 	}
 	registerControl(http.DefaultServeMux, services)
 
