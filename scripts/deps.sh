@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   bazel-bootstrap g++ pkg-config
-  protobuf-compiler libprotobuf-dev zlib1g-dev libabsl-dev
+  protobuf-compiler libprotobuf-dev zlib1g-dev libisal-dev isal libabsl-dev
   prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go golang-github-google-pprof-dev
