@@ -80,7 +80,7 @@ print(f"   {'kind':9s} {'intv':>5s} {'scrapes':>8s} {'ideal':>7s} {'seen/ideal':
       f"{'gap max':>8s} {'uneven':>7s} {'late p50':>8s} {'late p90':>8s} {'late max':>8s} {'1st max':>8s} {'busy':>5s}")
 for kind in KINDS:
     I = iv[kind]
-    w = I if kind == "cpu" else min(I, 10)  # exporter/scheduler.cc FirstDelay
+    w = I if kind == "cpu" else min(I, 10)  # exporter/scrape/scheduler.cc FirstDelay
     seen = 0
     ideal = 0.0
     gaps, late, first = [], [], []

@@ -10,7 +10,7 @@
 #         Decode and every reducer, seeded with the fixtures and
 #         tests/corpus/
 #   asan  bazel test --config=asan //...: the whole suite under ASan+UBSan
-#   tsan  bazel test --config=tsan //exporter:all //tests/daemon:all
+#   tsan  bazel test --config=tsan //exporter/... //tests/daemon:all
 # PPROF_QUICK=1 scripts/test.sh skips these three (they take most of the
 # time: a cold run builds everything twice more with clang); CI runs
 # everything. PPROF_CACHE_DIR moves the three output bases elsewhere. Installs missing Debian packages first. README's second
@@ -127,7 +127,7 @@ else
     --experimental_repository_disable_download "$@" -- "${targets[@]}"
   stage tsan "$cache/bazel-tsan" test --config=tsan --keep_going \
     --experimental_repository_disable_download "$@" -- \
-    //exporter:all //tests/daemon:all
+    //exporter/... //tests/daemon:all
 fi
 
 # A skipped target also has its PASSED line (Bazel's verdict).

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "exporter/fetch.h"
+#include "exporter/net/fetch.h"
 
 namespace exporter::testing {
 
