@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "exporter/config/config.h"
 #include "exporter/config/duration.h"
+#include "exporter/config/kinds.h"
 #include "exporter/flags.h"
 #include "exporter/metrics/metrics.h"
 #include "profile/decode.h"
@@ -163,6 +164,79 @@ std::string TargetFromPath(absl::string_view path) {
   return std::string(path);
 }
 
+// What the files reduced to, and which (target, kind) pairs they were.
+struct ReducedFiles {
+  struct File {
+    profile::Kind kind;
+    std::string target;
+    profile::Reduction reduction;
+  };
+  std::vector<File> reductions;
+  std::set<std::pair<std::string, profile::Kind>> kinds;
+
+  // An error when `target` has a profile of `kind` already.
+  absl::Status CheckNew(profile::Kind kind, const std::string& target) const {
+    if (!kinds.contains({target, kind})) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a ", profile::KindName(kind),
+        " profile was already reduced for target \"", target,
+        "\"; give each file its own --target"));
+  }
+  absl::Status Add(profile::Kind kind, const std::string& target,
+                   profile::Reduction reduction) {
+    if (absl::Status s = CheckNew(kind, target); !s.ok()) return s;
+    kinds.insert({target, kind});
+    reductions.push_back({kind, target, std::move(reduction)});
+    return absl::OkStatus();
+  }
+};
+
+// The kind of a decoded file: `kind` if given, else its sample types say.
+// FailedPrecondition when they cannot tell (mutex or block).
+absl::StatusOr<profile::Kind> KindOfFile(std::optional<profile::Kind> kind,
+                                         const profile::Profile& decoded) {
+  if (kind) return *kind;
+  absl::StatusOr<profile::Kind> guessed = profile::GuessKind(decoded);
+  if (guessed.ok() || !absl::IsFailedPrecondition(guessed.status())) {
+    return guessed;
+  }
+  // Decode() leaves the samples to the reducer's pass over them; a
+  // malformed one is the file's error whatever its kind, and no --kind
+  // would help.
+  if (auto s = decoded.ForEachSample([](const profile::SampleRef&) {});
+      !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      guessed.status().message(), " (pass --kind=mutex or --kind=block)"));
+}
+
+// Reduces one file (a profile or a goroutine text dump) into `files`.
+absl::Status ReduceFile(const std::string& path, const std::string& target,
+                        std::optional<profile::Kind> kind,
+                        const profile::ReduceOptions& options,
+                        absl::Duration stuck_after, ReducedFiles& files) {
+  if (auto dump = ReduceIfTextDump(path, options, stuck_after)) {
+    if (kind && *kind != profile::Kind::kGoroutine) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a goroutine text dump, not a ", profile::KindName(*kind),
+          " profile"));
+    }
+    if (!dump->ok()) return dump->status();
+    return files.Add(profile::Kind::kGoroutine, target, **std::move(dump));
+  }
+  auto decoded = DecodeFile(path);
+  if (!decoded.ok()) return decoded.status();
+  absl::StatusOr<profile::Kind> file_kind = KindOfFile(kind, *decoded);
+  if (!file_kind.ok()) return file_kind.status();
+  if (absl::Status s = files.CheckNew(*file_kind, target); !s.ok()) return s;
+  auto reduction = profile::Reduce(*file_kind, *decoded, options,
+                                   /*previous=*/nullptr,
+                                   ParallelismFor(*decoded));
+  if (!reduction.ok()) return reduction.status();
+  return files.Add(*file_kind, target, *std::move(reduction));
+}
+
 }  // namespace
 
 int RunReduce(const std::vector<std::string>& args, std::ostream& out,
@@ -193,85 +267,25 @@ int RunReduce(const std::vector<std::string>& args, std::ostream& out,
     stuck_after = *parsed;
   }
 
-  struct Reduced {
-    profile::Kind kind;
-    std::string target;
-    profile::Reduction reduction;
-  };
-  std::vector<Reduced> reductions;
-  std::set<std::pair<std::string, profile::Kind>> reduced;
+  ReducedFiles files;
   int exit_code = 0;
   for (const std::string& path : flags->positional) {
-    auto fail = [&](absl::string_view reason, int code) {
-      err << path << ": " << reason << "\n";
-      exit_code = std::max(exit_code, code);
-    };
-    const std::string target = flags->Get("target").value_or(
-        TargetFromPath(path));
-    if (auto dump = ReduceIfTextDump(path, *options, stuck_after)) {
-      if (kind && *kind != profile::Kind::kGoroutine) {
-        fail(absl::StrCat("a goroutine text dump, not a ",
-                          profile::KindName(*kind), " profile"),
-             1);
-      } else if (!dump->ok()) {
-        fail(dump->status().message(), 1);
-      } else if (!reduced.insert({target, profile::Kind::kGoroutine}).second) {
-        fail(absl::StrCat("a goroutine profile was already reduced for "
-                          "target \"", target, "\"; give each file its own "
-                          "--target"),
-             1);
-      } else {
-        reductions.push_back(
-            {profile::Kind::kGoroutine, target, **std::move(dump)});
-      }
-      continue;
+    const std::string target =
+        flags->Get("target").value_or(TargetFromPath(path));
+    const absl::Status status =
+        ReduceFile(path, target, kind, *options, stuck_after, files);
+    if (!status.ok()) {
+      err << path << ": " << status.message() << "\n";
+      // 2: the kind must be given (mutex or block); 1: a bad file.
+      exit_code = std::max(exit_code, absl::IsFailedPrecondition(status) ? 2 : 1);
     }
-    auto decoded = DecodeFile(path);
-    if (!decoded.ok()) {
-      fail(decoded.status().message(), 1);
-      continue;
-    }
-    absl::StatusOr<profile::Kind> file_kind =
-        kind ? *kind : profile::GuessKind(*decoded);
-    if (!file_kind.ok()) {
-      const bool ambiguous =
-          absl::IsFailedPrecondition(file_kind.status());
-      // Decode() leaves the samples to the reducer's pass over them; a
-      // malformed one is the file's error whatever its kind, and no --kind
-      // would help.
-      if (ambiguous) {
-        if (auto s = decoded->ForEachSample([](const profile::SampleRef&) {});
-            !s.ok()) {
-          fail(s.message(), 1);
-          continue;
-        }
-      }
-      fail(absl::StrCat(file_kind.status().message(),
-                        ambiguous ? " (pass --kind=mutex or --kind=block)"
-                                  : ""),
-           ambiguous ? 2 : 1);
-      continue;
-    }
-    if (!reduced.insert({target, *file_kind}).second) {
-      fail(absl::StrCat("a ", profile::KindName(*file_kind),
-                        " profile was already reduced for target \"", target,
-                        "\"; give each file its own --target"),
-           1);
-      continue;
-    }
-    auto reduction = profile::Reduce(*file_kind, *decoded, *options,
-                                     /*previous=*/nullptr,
-                                     ParallelismFor(*decoded));
-    if (!reduction.ok()) {
-      fail(reduction.status().message(), 1);
-      continue;
-    }
-    reductions.push_back({*file_kind, target, *std::move(reduction)});
   }
   FamilyBuilder families;
-  for (const auto& [file_kind, target, reduction] : reductions) {
+  for (const auto& [file_kind, target, reduction] : files.reductions) {
+    const std::optional<profile::Kind> totals_from =
+        SpecOf(file_kind).totals_from;
     AddReduction(file_kind, reduction, {{"target", target}}, &families,
-                 reduced.contains({target, profile::Kind::kHeap}));
+                 totals_from && files.kinds.contains({target, *totals_from}));
   }
   out << SerializeText(std::move(families).Build());
   return exit_code;

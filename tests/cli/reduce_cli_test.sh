@@ -89,6 +89,14 @@ expect_rc 0 all "cpu+heap+allocs+goroutine --service-label=service"
 assert "cpu+heap+allocs+goroutine: stderr not empty: $(head -c 300 all.err)" test ! -s all.err
 promtool_clean all.out "cpu+heap+allocs+goroutine --service-label=service"
 
+# Heap and allocs of one target: the heap totals come from the heap
+# profile, once (KindSpec::totals_from), never from neither.
+run onehost --target=host "$TD/heap.pb.gz" "$TD/allocs.pb.gz"
+expect_rc 0 onehost "--target=host heap.pb.gz allocs.pb.gz"
+assert "--target=host heap+allocs: pprof_heap_inuse_bytes not exactly once" \
+  test "$(grep -c '^pprof_heap_inuse_bytes{target="host"}' onehost.out)" = 1
+promtool_clean onehost.out "--target=host heap.pb.gz allocs.pb.gz"
+
 run mutex --kind=mutex "$TD/mutex.pb.gz"
 expect_rc 0 mutex "--kind=mutex mutex.pb.gz"
 assert "--kind=mutex mutex.pb.gz: stderr not empty" test ! -s mutex.err
