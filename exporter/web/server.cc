@@ -108,6 +108,14 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
     : http_(MakeHttpServer(web, init_error_)),
       handlers_(std::move(handlers)),
       tls_(web.tls.has_value()) {
+  SetUpConnections(web);
+  RouteMetrics(telemetry_path);
+  RouteLifecycle();
+  if (handlers_.pprof) RoutePprof();
+}
+
+// Basic auth before any routing, and the socket options.
+void Server::SetUpConnections(const WebConfig& web) {
   if (!web.basic_auth_users.empty()) {
     auth_ = std::make_unique<BasicAuthenticator>(web.basic_auth_users);
     // Before routing, so it covers every path and method, unknown ones too.
@@ -133,6 +141,9 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
   // kept-alive connection until the client's delayed ACK: ~40 ms on every
   // Prometheus scrape after the first.
   http_->set_tcp_nodelay(true);
+}
+
+void Server::RouteMetrics(const std::string& telemetry_path) {
   http_->Get(telemetry_path, [this](const httplib::Request& req,
                                     httplib::Response& res) {
     auto body = std::make_shared<const std::string>(handlers_.metrics());
@@ -146,6 +157,10 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
     SetSharedContent(res, std::move(body),
                      "text/plain; version=0.0.4; charset=utf-8");
   });
+}
+
+// The landing page, health, readiness and reload.
+void Server::RouteLifecycle() {
   http_->Get("/", [this](const httplib::Request& req,
                          httplib::Response& res) {
     res.set_content(handlers_.landing_page(SelfUrl(
@@ -176,27 +191,28 @@ Server::Server(ServerHandlers handlers, std::string telemetry_path,
                       "text/plain");
     }
   });
-  if (handlers_.pprof) {
-    http_->Get(R"(/debug/pprof/.*)", [this](const httplib::Request& req,
-                                            httplib::Response& res) {
-      // The path as sent: a target name may hold an encoded '/' (%2F),
-      // which httplib's decoded req.path could not tell from a separator.
-      std::string raw = req.target.empty() ? req.path : req.target;
-      raw = raw.substr(0, raw.find('?'));
-      PprofResponse answer = handlers_.pprof(raw);
-      res.status = answer.status;
-      for (const auto& [name, value] : answer.headers) {
-        res.set_header(name, value);
-      }
-      std::shared_ptr<const std::string> body = std::move(answer.body);
-      if (body == nullptr) body = std::make_shared<const std::string>();
-      SetSharedContent(res, std::move(body), answer.content_type);
-    });
-  }
   http_->Get("/-/reload", [](const httplib::Request&, httplib::Response& res) {
     res.status = 405;
     res.set_header("Allow", "POST");
     res.set_content("Only POST requests allowed\n", "text/plain");
+  });
+}
+
+void Server::RoutePprof() {
+  http_->Get(R"(/debug/pprof/.*)", [this](const httplib::Request& req,
+                                          httplib::Response& res) {
+    // The path as sent: a target name may hold an encoded '/' (%2F),
+    // which httplib's decoded req.path could not tell from a separator.
+    std::string raw = req.target.empty() ? req.path : req.target;
+    raw = raw.substr(0, raw.find('?'));
+    PprofResponse answer = handlers_.pprof(raw);
+    res.status = answer.status;
+    for (const auto& [name, value] : answer.headers) {
+      res.set_header(name, value);
+    }
+    std::shared_ptr<const std::string> body = std::move(answer.body);
+    if (body == nullptr) body = std::make_shared<const std::string>();
+    SetSharedContent(res, std::move(body), answer.content_type);
   });
 }
 

@@ -73,6 +73,11 @@ class Server {
   void Stop();
 
  private:
+  void SetUpConnections(const WebConfig& web);
+  void RouteMetrics(const std::string& telemetry_path);
+  void RouteLifecycle();
+  void RoutePprof();
+
   // Declared before http_, which sets it while being constructed.
   absl::Status init_error_;  // TLS setup failed: Bind returns it
   std::unique_ptr<httplib::Server> http_;
