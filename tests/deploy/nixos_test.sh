@@ -59,6 +59,8 @@ ev "evaluate module.nix tuned for tsnsrv" "$TMP/tsnsrv.json" '{ pkgs, ... }: {
     gcCpuRatioThreshold = 0.2;
     hotFunctionRatioThreshold = 0.25;
     profilerBusyRefusals = 5;
+    stuckGoroutinesThreshold = 200;
+    goroutinesGrowthPerServiceThreshold = 15;
     prometheusJobName = "pprof";
     extraFlags = [ "--web.telemetry-path=/m" ];
     grafana = { provision = true; datasourceUid = "P1809F7CD0C75ACF3"; };
@@ -135,7 +137,11 @@ rules = {r["alert"]: r for r in t["rules"]["groups"][0]["rules"]}
 g = rules["PprofGoroutinesPerServiceHigh"]
 assert g["expr"] == "pprof_goroutines_per_service > 150", g["expr"]
 assert "(threshold 150)" in g["annotations"]["description"]
-assert rules["PprofGCCPUShareHigh"]["expr"].startswith("pprof_cpu_gc_ratio > 0.2\n")
+assert rules["PprofGCCPUShareHigh"]["expr"].startswith(
+    "pprof_cpu_gc_ratio - (pprof_cpu_gc_idle_ratio or pprof_cpu_gc_ratio * 0) > 0.2\n")
+assert rules["PprofGoroutinesStuck"]["expr"] == "pprof_goroutines_stuck > 200"
+assert "(threshold 200)" in rules["PprofGoroutinesStuck"]["annotations"]["description"]
+assert rules["PprofGoroutinesGrowing"]["expr"] == "delta(pprof_goroutines_per_service[6h]) > 15"
 assert "{{ 0.2 | humanizePercentage }}" in rules["PprofGCCPUShareHigh"]["annotations"]["description"]
 assert rules["PprofHotFunction"]["expr"].startswith("pprof_cpu_flat_ratio > 0.25\n")
 assert rules["PprofProfilerBusy"]["expr"].endswith("[15m]) > 5")
@@ -143,7 +149,8 @@ assert rules["PprofExporterDown"]["expr"] == "up{job=\"pprof\"} == 0"
 gr = {r["title"]: r for r in t["grafanaRules"]["groups"][0]["rules"]}
 cond = lambda n: gr[n]["data"][2]["model"]["conditions"][0]["evaluator"]["params"][0]
 assert (cond("PprofGoroutinesPerServiceHigh"), cond("PprofGCCPUShareHigh"), cond("PprofHotFunction"),
-        cond("PprofProfilerBusy")) == (150, 0.2, 0.25, 5)
+        cond("PprofProfilerBusy"), cond("PprofGoroutinesStuck"),
+        cond("PprofGoroutinesGrowing")) == (150, 0.2, 0.25, 5, 200, 15)
 assert gr["PprofExporterDown"]["data"][0]["model"]["expr"] == "up{job=\"pprof\"}"
 assert {r["data"][0]["datasourceUid"] for r in gr.values()} == {"P1809F7CD0C75ACF3"}
 prov = t["grafanaProvision"]
