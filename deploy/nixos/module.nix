@@ -250,6 +250,8 @@ let
       thresholds = {
         goroutines_per_service_threshold = num cfg.goroutinesPerServiceThreshold;
         gc_ratio_threshold = num cfg.gcCpuRatioThreshold;
+        stuck_goroutines_threshold = num cfg.stuckGoroutinesThreshold;
+        goroutines_growth_threshold = num cfg.goroutinesGrowthPerServiceThreshold;
       };
       set = v: if thresholds ? ${v.name}
         then v // { query = thresholds.${v.name}; current = (v.current or { }) // { text = thresholds.${v.name}; value = thresholds.${v.name}; }; }

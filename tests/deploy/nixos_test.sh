@@ -160,6 +160,7 @@ dash = json.loads(p["options"]["files"]["pprof-exporter.json"])
 v = {x["name"]: x for x in dash["templating"]["list"]}
 assert v["goroutines_per_service_threshold"]["query"] == "150", v["goroutines_per_service_threshold"]
 assert v["gc_ratio_threshold"]["current"]["value"] == "0.2"
+assert v["stuck_goroutines_threshold"]["query"] == "200" and v["goroutines_growth_threshold"]["query"] == "15"
 shipped = json.load(open(root + "/dashboards/pprof-exporter.json"))
 assert len(dash["panels"]) == len(shipped["panels"])
 '
