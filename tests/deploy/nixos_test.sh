@@ -76,9 +76,8 @@ ev "evaluate module.nix tuned for tsnsrv" "$TMP/tsnsrv.json" '{ pkgs, ... }: {
   };
 }'
 
-# Every feature on. Paths under @TMP@ exist when the exporter is started on
-# the rendered files below; the forensics kinds are evaluated separately
-# (the exporter accepts them only after issue 13 lands).
+# Every feature on, the forensics kinds (issue 13) included. Paths under
+# @TMP@ exist when the exporter is started on the rendered files below.
 full='{ pkgs, ... }: {
   services.pprof-exporter = {
     enable = true; '"$pkg"'
@@ -88,7 +87,10 @@ full='{ pkgs, ... }: {
                 clientCaFile = "/run/secrets/ca.crt"; clientAuthType = "VerifyClientCertIfGiven"; };
     web.basicAuthUsersFile = "/run/secrets/pprof-users";
     supplementaryGroups = [ "pprof-targets" ];
-    targets = [ { name = "app"; url = "http://127.0.0.1:1/debug/pprof/"; profiles.heap.timeout = "2s"; } ];
+    stuckGoroutinesThreshold = 50;
+    targets = [ { name = "app"; url = "http://127.0.0.1:1/debug/pprof/";
+                  profiles = { heap.timeout = "2s"; goroutine_dump = { interval = "5m"; stuckAfter = "10m"; };
+                               goroutineleak.interval = "6h"; }; } ];
     fileSd = [ { files = [ "/etc/pprof-exporter/targets/*.json" ]; directories = [ "/var/lib/pprof-targets" ];
                  refreshInterval = "1m"; serviceLabel = "service"; labels.env = "prod";
                  profiles = { goroutine.interval = "15s"; heap = { }; }; } ];
@@ -188,7 +190,9 @@ f = J["full"]
 assert f["failedAssertions"] == [], f["failedAssertions"]
 c = f["exporterConfig"]
 assert c["global"]["archive"] == {"dir": "/var/lib/pprof-exporter", "max_age": "2d", "max_bytes": "1GiB"}
-assert c["targets"][0]["profiles"]["heap"] == {"timeout": "2s"}
+assert c["targets"][0]["profiles"] == {"heap": {"timeout": "2s"},
+    "goroutine_dump": {"interval": "5m", "stuck_after": "10m"}, "goroutineleak": {"interval": "6h"}}, c["targets"]
+assert {r["alert"]: r["expr"] for r in f["rules"]["groups"][0]["rules"]}["PprofGoroutinesStuck"] == "pprof_goroutines_stuck > 50"
 (sd,) = c["file_sd_configs"]
 assert sd["files"] == ["/etc/pprof-exporter/targets/*.json", "/var/lib/pprof-targets/*.json",
                        "/var/lib/pprof-targets/*.yml", "/var/lib/pprof-targets/*.yaml"], sd["files"]
