@@ -40,13 +40,13 @@ constexpr absl::string_view kTopLevelKeys[] = {"global", "targets",
                                                "file_sd_configs"};
 constexpr absl::string_view kGlobalKeys[] = {
     "scrape_interval", "scrape_timeout", "top", "series_limit", "gc_regex",
-    "archive"};
+    "gc_idle_regex", "archive"};
 constexpr absl::string_view kArchiveKeys[] = {"dir", "max_age", "max_bytes"};
 constexpr absl::string_view kTargetKeys[] = {
     "name",     "url",          "labels",        "top",
-    "gc_regex", "services",     "service_label", "service_count_regex",
-    "profiles", "series_limit", "basic_auth",    "authorization",
-    "tls_config"};
+    "gc_regex", "gc_idle_regex", "services",     "service_label",
+    "service_count_regex", "profiles", "series_limit", "basic_auth",
+    "authorization", "tls_config"};
 // Every key of a target but name and url, plus the file SD keys.
 std::vector<absl::string_view> FileSdKeys() {
   std::vector<absl::string_view> keys = {"files", "refresh_interval"};

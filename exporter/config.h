@@ -36,6 +36,9 @@ struct ProfileSchedule {
   absl::Duration interval;  // time between scrape starts
   absl::Duration timeout;   // whole HTTP request, see ScrapeTimeout()
   int cpu_seconds = 0;      // kCpu only: the ?seconds= sampling window
+  // goroutine_dump only: how long a goroutine waits before it counts as
+  // stuck.
+  absl::Duration stuck_after = absl::ZeroDuration();
 };
 
 // Per target; generous for top 10 and a few hundred service label values.

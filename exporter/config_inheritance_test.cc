@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "exporter/config.h"
+#include "exporter/kinds.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "profile/kind.h"
@@ -44,7 +45,7 @@ void ExpectSchedules(const TargetSettings& target,
 std::vector<Want> AllKinds(absl::Duration interval, absl::Duration timeout,
                            int cpu_seconds) {
   std::vector<Want> want;
-  for (Kind kind : profile::kAllKinds) {
+  for (Kind kind : DefaultKinds()) {
     const bool cpu = kind == Kind::kCpu;
     want.push_back({kind, interval,
                     cpu ? absl::Seconds(cpu_seconds) * 3 / 2 + timeout

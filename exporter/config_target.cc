@@ -32,7 +32,7 @@ constexpr absl::string_view kReservedLabelNames[] = {
 constexpr absl::string_view kServiceKeys[] = {"services", "service_label",
                                               "service_count_regex"};
 constexpr absl::string_view kScheduleKeys[] = {"interval", "timeout",
-                                               "seconds"};
+                                               "seconds", "stuck_after"};
 
 std::vector<absl::string_view> KindNames() {
   std::vector<absl::string_view> names;
@@ -78,7 +78,10 @@ absl::StatusOr<ProfileSchedule> ResolveSchedule(
     const TargetSettings& inherited) {
   ProfileSchedule schedule;
   schedule.kind = kind;
-  schedule.interval = interval.value_or(inherited.scrape_interval);
+  // A kind's own default (goroutineleak's hours) beats scrape_interval:
+  // those kinds are costly for the target at the usual intervals.
+  schedule.interval = interval.value_or(
+      SpecOf(kind).default_interval.value_or(inherited.scrape_interval));
   const absl::Duration scrape_timeout = timeout.value_or(
       std::min(inherited.scrape_timeout, schedule.interval));
   if (SpecOf(kind).sampled) {
@@ -102,6 +105,7 @@ absl::StatusOr<ProfileSchedule> ParseSchedule(profile::Kind kind,
   const ConfigNode* interval_node = fields->Find("interval");
   const ConfigNode* timeout_node = fields->Find("timeout");
   const ConfigNode* seconds_node = fields->Find("seconds");
+  const ConfigNode* stuck_after_node = fields->Find("stuck_after");
   std::optional<absl::Duration> interval, timeout;
   std::optional<int> cpu_seconds;
   for (auto [key_node, value] : {std::pair{interval_node, &interval},
@@ -120,8 +124,21 @@ absl::StatusOr<ProfileSchedule> ParseSchedule(profile::Kind kind,
     if (!parsed.ok()) return parsed.status();
     cpu_seconds = static_cast<int>(*parsed);
   }
+  absl::Duration stuck_after = kDefaultStuckAfter;
+  if (stuck_after_node != nullptr) {
+    if (!SpecOf(kind).takes_stuck_after) {
+      return stuck_after_node->Error(
+          "only the goroutine_dump profile takes stuck_after");
+    }
+    absl::StatusOr<absl::Duration> parsed = stuck_after_node->PositiveDuration();
+    if (!parsed.ok()) return parsed.status();
+    stuck_after = *parsed;
+  }
   absl::StatusOr<ProfileSchedule> schedule =
       ResolveSchedule(kind, interval, timeout, cpu_seconds, inherited);
+  if (schedule.ok() && SpecOf(kind).takes_stuck_after) {
+    schedule->stuck_after = stuck_after;
+  }
   if (!schedule.ok()) {
     // Point at the value the user most likely has to change.
     const ConfigNode* culprit =
@@ -194,7 +211,8 @@ absl::Status ParseServiceCounting(const ConfigMap& fields,
   return absl::OkStatus();
 }
 
-// top, gc_regex and service counting: a target's keys and reduce's flags.
+// top, gc_regex, gc_idle_regex and service counting: a target's keys and
+// reduce's flags.
 absl::Status ParseReduceOptions(const ConfigMap& fields,
                                 profile::ReduceOptions& reduce) {
   if (const ConfigNode* top = fields.Find("top")) {
@@ -203,10 +221,13 @@ absl::Status ParseReduceOptions(const ConfigMap& fields,
     if (!parsed.ok()) return parsed.status();
     reduce.top = static_cast<int>(*parsed);
   }
-  if (const ConfigNode* gc_regex = fields.Find("gc_regex")) {
-    absl::StatusOr<std::shared_ptr<const RE2>> parsed = gc_regex->Regex();
+  for (auto [key, regex] : {std::pair{"gc_regex", &reduce.gc_regex},
+                             std::pair{"gc_idle_regex", &reduce.gc_idle_regex}}) {
+    const ConfigNode* node = fields.Find(key);
+    if (node == nullptr) continue;
+    absl::StatusOr<std::shared_ptr<const RE2>> parsed = node->Regex();
     if (!parsed.ok()) return parsed.status();
-    reduce.gc_regex = *std::move(parsed);
+    *regex = *std::move(parsed);
   }
   return ParseServiceCounting(fields, reduce.services);
 }
@@ -344,7 +365,8 @@ absl::Status ApplyReduceOptions(
   for (const auto& [key, value] : values) map[key] = value;
   const config_internal::ConfigNode node(map, /*filename=*/"");
   absl::StatusOr<config_internal::ConfigMap> fields = node.Map(
-      {"top", "gc_regex", "services", "service_label", "service_count_regex"});
+      {"top", "gc_regex", "gc_idle_regex", "services", "service_label",
+       "service_count_regex"});
   if (!fields.ok()) return fields.status();
   return config_internal::ParseReduceOptions(*fields, options);
 }

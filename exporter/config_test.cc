@@ -278,3 +278,59 @@ TEST(LoadConfigFileTest, ReadsFileAndNamesItInErrors) {
 
 }  // namespace
 }  // namespace exporter
+
+namespace exporter {
+namespace {
+
+// The forensics kinds: off unless listed, with defaults of their own.
+TEST(ForensicsKindsTest, OffByDefaultWithTheirOwnDefaultsWhenListed) {
+  auto quiet = ParseConfig(R"(targets:
+  - {name: a, url: 'http://a:1/'}
+)", "f.yml");
+  ASSERT_TRUE(quiet.ok()) << quiet.status();
+  EXPECT_THAT(KindsOf(quiet->targets[0]),
+              ElementsAre(Kind::kCpu, Kind::kHeap, Kind::kAllocs,
+                          Kind::kGoroutine, Kind::kMutex, Kind::kBlock));
+
+  auto listed = ParseConfig(R"(global: {scrape_interval: 30s, gc_idle_regex: '^idle$'}
+targets:
+  - name: a
+    url: 'http://a:1/'
+    profiles:
+      goroutine_dump: {}
+      goroutineleak: {}
+  - name: b
+    url: 'http://b:1/'
+    profiles: {goroutine_dump: {interval: 2m, stuck_after: 90s}}
+)", "f.yml");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  const TargetConfig& a = listed->targets[0];
+  EXPECT_THAT(KindsOf(a),
+              ElementsAre(Kind::kGoroutineDump, Kind::kGoroutineLeak));
+  EXPECT_EQ(ScheduleOf(a, Kind::kGoroutineDump).interval, absl::Minutes(5));
+  EXPECT_EQ(ScheduleOf(a, Kind::kGoroutineDump).stuck_after,
+            absl::Minutes(10));
+  EXPECT_EQ(ScheduleOf(a, Kind::kGoroutineLeak).interval, absl::Hours(6));
+  EXPECT_EQ(ScheduleOf(a, Kind::kGoroutineLeak).timeout, absl::Seconds(10));
+  ASSERT_NE(a.reduce.gc_idle_regex, nullptr);
+  EXPECT_EQ(a.reduce.gc_idle_regex->pattern(), "^idle$");
+  const TargetConfig& b = listed->targets[1];
+  EXPECT_EQ(ScheduleOf(b, Kind::kGoroutineDump).interval, absl::Minutes(2));
+  EXPECT_EQ(ScheduleOf(b, Kind::kGoroutineDump).stuck_after,
+            absl::Seconds(90));
+}
+
+TEST(ForensicsKindsTest, StuckAfterBelongsToGoroutineDumpOnly) {
+  auto bad = ParseConfig(R"(targets:
+  - name: a
+    url: 'http://a:1/'
+    profiles: {goroutine: {stuck_after: 1m}}
+)", "f.yml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("f.yml:4: targets[0].profiles.goroutine.stuck_after: "
+                        "only the goroutine_dump profile takes stuck_after"));
+}
+
+}  // namespace
+}  // namespace exporter

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -101,10 +102,43 @@ bool IsProfilerBusy(const ScrapeResult& result) {
 // Logs state changes of a slot, and repeats of the same failure rarely.
 // Another profiler at work (go tool pprof, Parca, ...) is no fault of the
 // target and the scheduler retries: logged once per episode, at info.
+// The longest a slot waits after its endpoint said the kind is missing.
+constexpr absl::Duration kMaxMissingBackOff = absl::Hours(24);
+
+// A 404 from an endpoint that only newer Go versions serve (goroutineleak):
+// the slot skips its turns for interval x (2^k - 1) after the k-th in a
+// row, at most a day.
+void BackOffIfMissing(Slot& slot, const ScrapeResult& after) {
+  const KindSpec& spec = SpecOf(slot.schedule().kind);
+  const bool missing = !spec.not_found_means.empty() && after.failure &&
+                       after.failure->reason == FailureReason::kHttpStatus &&
+                       after.failure->http_status == 404;
+  if (!missing) {
+    slot.not_found_streak = 0;
+    return;
+  }
+  slot.not_found_streak = std::min(slot.not_found_streak + 1, 30);
+  const double turns =
+      static_cast<double>((int64_t{1} << slot.not_found_streak) - 1);
+  slot.skip_until =
+      absl::Now() +
+      std::min(slot.schedule().interval * turns, kMaxMissingBackOff);
+}
+
 void LogOutcome(Slot& slot, const ScrapeResult& before,
                 const ScrapeResult& after) {
   const std::string target = slot.target().name;
   const std::string kind(profile::KindName(slot.schedule().kind));
+  if (slot.not_found_streak > 0) {
+    // Said once, in plain words; counted as http_status all the same.
+    if (slot.not_found_streak == 1) {
+      Log(LogLevel::kInfo, SpecOf(slot.schedule().kind).not_found_means,
+          {{"target", target},
+           {"profile", kind},
+           {"err", after.failure->ToString()}});
+    }
+    return;
+  }
   if (after.health.up) {
     if (before.attempted && !before.health.up) {
       Log(LogLevel::kInfo, "scrape recovered",
@@ -276,8 +310,10 @@ class Daemon {
   }
 
   // A CPU profile refused because another profiler runs asks the scheduler
-  // for a retry before the slot's next turn.
+  // for a retry before the slot's next turn. A slot backing off a missing
+  // kind skips its turn.
   AfterScrape ScrapeAndAskRetry(Slot& slot) {
+    if (absl::Now() < slot.skip_until) return AfterScrape::kDone;
     const std::optional<FailureReason> failed = ScrapeSlot(slot);
     const bool busy = SpecOf(slot.schedule().kind).sampled &&
                       failed == FailureReason::kProfilerBusy;
@@ -292,6 +328,7 @@ class Daemon {
                         profile::DecodeLimits{},
                         kept_.wanted() ? &raw : nullptr);
     if (!after) return FailureReason::kCancelled;  // by shutdown
+    BackOffIfMissing(slot, *after);
     LogOutcome(slot, *before, *after);
     LogWarnings(slot, *after);
     if (!raw.empty()) {

@@ -367,7 +367,8 @@ std::optional<ScrapeFailure> Classify(const Observed& seen,
     return ScrapeFailure{
         busy ? FailureReason::kProfilerBusy : FailureReason::kHttpStatus,
         absl::StrCat(what, ": HTTP ", seen.status, ", body ",
-                     Snippet(Redact(seen.error_body, request.secrets)))};
+                     Snippet(Redact(seen.error_body, request.secrets))),
+        seen.status};
   }
   if (seen.too_large) {
     return ScrapeFailure{

@@ -195,7 +195,8 @@ std::string PageOf(const TargetConfig& target, profile::Kind kind,
   ScrapeResult result;
   result.attempted = true;
   result.health.up = true;
-  result.summary = Summarize(target, kind, *decoded, *reduction);
+  result.summary = Summarize(
+      target, kind, static_cast<int64_t>(decoded->num_samples()), *reduction);
   slot->Publish(result);
   SlotTable table;
   table.slots = {slot};

@@ -178,8 +178,8 @@ void AddGoroutineWaits(const profile::GoroutineWaits& w,
              labels, w.longest_wait_seconds);
 }
 
-void AddGoroutine(const profile::GoroutineReduction& r,
-                  const LabelPairs& labels, FamilyBuilder* out) {
+void AddGoroutineCounts(const profile::GoroutineReduction& r,
+                        const LabelPairs& labels, FamilyBuilder* out) {
   out->Gauge("pprof_goroutines", Help("Goroutines in the process"), labels,
              static_cast<double>(r.goroutines));
   out->Gauge("pprof_services",
@@ -196,6 +196,12 @@ void AddGoroutine(const profile::GoroutineReduction& r,
   AddCounts("pprof_goroutines_by_function",
             "Goroutines grouped by their first application function (top N)",
             "function", r.by_function, labels, out);
+}
+
+void AddGoroutine(const profile::GoroutineReduction& r,
+                  const LabelPairs& labels, bool counts_elsewhere,
+                  FamilyBuilder* out) {
+  if (!counts_elsewhere) AddGoroutineCounts(r, labels, out);
   if (r.waits) AddGoroutineWaits(*r.waits, labels, out);
 }
 
@@ -328,14 +334,14 @@ void AddArchiveStats(const std::vector<ArchiveStats>& stats,
 
 void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
                   const LabelPairs& target_labels, FamilyBuilder* out,
-                  bool heap_totals_from_heap_profile) {
+                  bool totals_elsewhere) {
   std::visit(
       [&](const auto& r) {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, profile::CpuReduction>) {
           AddCpu(r, target_labels, out);
         } else if constexpr (std::is_same_v<T, profile::HeapReduction>) {
-          if (kind == profile::Kind::kHeap || !heap_totals_from_heap_profile) {
+          if (!totals_elsewhere) {
             AddHeapTotals(r, target_labels, out);
           }
           AddTopLists(profile::KindName(kind),
@@ -347,7 +353,7 @@ void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
                     "and this one",
                     r.windowed, target_labels, out);
         } else if constexpr (std::is_same_v<T, profile::GoroutineReduction>) {
-          AddGoroutine(r, target_labels, out);
+          AddGoroutine(r, target_labels, totals_elsewhere, out);
         } else if constexpr (std::is_same_v<T,
                                             profile::GoroutineLeakReduction>) {
           AddGoroutineLeak(r, target_labels, out);

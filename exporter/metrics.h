@@ -97,14 +97,15 @@ struct ExporterStatus {
 // pprof_exporter_sd_refresh_failures_total.
 void AddExporterStatus(const ExporterStatus& status, FamilyBuilder* out);
 
-// The series of one reduced profile of one target. Heap and allocs profiles
-// carry the same totals (pprof_heap_*); a target that has both must export
-// them from the heap profile only, or a counter would switch between two
-// sources (and jump backwards when one scrape fails): pass
-// `heap_totals_from_heap_profile` = true for such a target's allocs profile.
+// The series of one reduced profile of one target. Some kinds repeat
+// another's totals (allocs: heap's pprof_heap_*; goroutine_dump: the
+// goroutine counts; KindSpec::totals_from). A target that scrapes both must
+// export them from one source only, or a series would switch between two
+// profiles (and a counter jump backwards when one scrape fails): pass
+// `totals_elsewhere` = true and only what is the kind's own is rendered.
 void AddReduction(profile::Kind kind, const profile::Reduction& reduction,
                   const LabelPairs& target_labels, FamilyBuilder* out,
-                  bool heap_totals_from_heap_profile = false);
+                  bool totals_elsewhere = false);
 
 // The Prometheus text exposition format, via prometheus-cpp.
 std::string SerializeText(const std::vector<prometheus::MetricFamily>& families);

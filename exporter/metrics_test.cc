@@ -165,12 +165,11 @@ TEST(AddReductionTest, HeapTotalsFromTheHeapProfileOnly) {
   const LabelPairs target = {{"target", "t"}};
   FamilyBuilder allocs;
   AddReduction(profile::Kind::kAllocs, r, target, &allocs,
-               /*heap_totals_from_heap_profile=*/true);
+               /*totals_elsewhere=*/true);
   EXPECT_THAT(Names(std::move(allocs).Build()),
               ElementsAre("pprof_allocs_flat_ratio", "pprof_allocs_cum_ratio"));
   FamilyBuilder heap;
-  AddReduction(profile::Kind::kHeap, r, target, &heap,
-               /*heap_totals_from_heap_profile=*/true);
+  AddReduction(profile::Kind::kHeap, r, target, &heap);
   EXPECT_THAT(Names(std::move(heap).Build()),
               ElementsAre("pprof_heap_inuse_bytes", "pprof_heap_inuse_objects",
                           "pprof_heap_alloc_bytes_total",
@@ -372,6 +371,23 @@ TEST(AddReductionTest, GoroutineWaitsFromADebug2Dump) {
   EXPECT_EQ(Find(families, "pprof_goroutines_longest_wait_seconds")
                 ->metric[0].gauge.value,
             1200);
+}
+
+// A target that scrapes the goroutine profile too takes its counts from
+// there: the dump adds only what is its own, so no series has two sources.
+TEST(AddReductionTest, GoroutineDumpBesideTheGoroutineProfileAddsOnlyWaits) {
+  profile::GoroutineReduction r;
+  r.goroutines = 6;
+  r.by_function = {{"main.a", 6}};
+  profile::GoroutineWaits& w = r.waits.emplace();
+  w.by_state = {{"select", 6}};
+  w.stuck = 1;
+  FamilyBuilder out;
+  AddReduction(profile::Kind::kGoroutineDump, r, {{"target", "t"}}, &out,
+               /*totals_elsewhere=*/true);
+  EXPECT_THAT(Names(std::move(out).Build()),
+              ElementsAre("pprof_goroutines_by_state", "pprof_goroutines_stuck",
+                          "pprof_goroutines_longest_wait_seconds"));
 }
 
 TEST(AddReductionTest, GoroutineLeaks) {

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "exporter/config.h"
+#include "exporter/kinds.h"
 #include "exporter/snapshot.h"
 #include "exporter/testing/poll.h"
 #include "gtest/gtest.h"
@@ -562,7 +563,7 @@ std::shared_ptr<const SlotTable> DefaultTable(int targets) {
     auto target = std::make_shared<TargetConfig>();
     target->name = absl::StrCat("target-", t);
     target->url = absl::StrCat("http://10.0.0.", t % 250, ":9099/debug/pprof/");
-    for (profile::Kind kind : profile::kAllKinds) {
+    for (profile::Kind kind : DefaultKinds()) {
       ProfileSchedule s;
       s.kind = kind;
       s.interval = absl::Seconds(60);

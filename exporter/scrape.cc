@@ -55,10 +55,9 @@ std::vector<ScrapeWarning> Warnings(const TargetConfig& target,
 }  // namespace
 
 ScrapeSummary Summarize(const TargetConfig& target, profile::Kind kind,
-                        const profile::Profile& profile,
-                        const profile::Reduction& reduction) {
+                        int64_t samples, const profile::Reduction& reduction) {
   ScrapeSummary summary;
-  summary.samples = static_cast<int64_t>(profile.num_samples());
+  summary.samples = samples;
   if (const auto* g = std::get_if<profile::GoroutineReduction>(&reduction)) {
     summary.goroutines = g->goroutines;
     summary.services = g->services;
@@ -70,7 +69,7 @@ ScrapeSummary Summarize(const TargetConfig& target, profile::Kind kind,
       summary.top_cpu.push_back({f.function, f.flat_ratio, f.cum_ratio});
     }
   }
-  summary.warnings = Warnings(target, kind, profile.num_samples(), summary);
+  summary.warnings = Warnings(target, kind, samples, summary);
   return summary;
 }
 
@@ -111,31 +110,31 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
     return finish(Failed(std::move(result), *std::move(fetched.failure)));
   }
 
-  auto decoded = profile::Decode(fetched.body, limits);
-  if (!decoded.ok()) {
-    const FailureReason reason = absl::IsResourceExhausted(decoded.status())
+  const KindSpec& spec = SpecOf(schedule.kind);
+  absl::StatusOr<Reduced> reduced = spec.reduce(
+      fetched.body, {&target.reduce, previous.baseline.get(), limits,
+                     schedule.stuck_after});
+  if (!reduced.ok()) {
+    const FailureReason reason = absl::IsResourceExhausted(reduced.status())
                                      ? FailureReason::kTooLarge
                                      : FailureReason::kDecode;
     return finish(Failed(std::move(result),
-                         {reason, std::string(decoded.status().message())}));
+                         {reason, std::string(reduced.status().message())}));
   }
-  auto reduction = profile::Reduce(schedule.kind, *decoded, target.reduce,
-                                   previous.baseline.get());
-  if (!reduction.ok()) {
-    return finish(
-        Failed(std::move(result), {FailureReason::kDecode,
-                                   std::string(reduction.status().message())}));
-  }
+  const profile::Reduction& reduction = reduced->reduction;
   // Decoded and reduced: the profile is kept even if the series limit
-  // refuses its series below. The decoded profile owns its own bytes.
+  // refuses its series below. The reduction owns its own bytes.
   const auto body_bytes = static_cast<int64_t>(fetched.body.size());
   if (raw_body != nullptr) *raw_body = std::move(fetched.body);
   FamilyBuilder series;
-  const bool scrapes_heap = std::any_of(
-      target.profiles.begin(), target.profiles.end(),
-      [](const ProfileSchedule& p) { return p.kind == profile::Kind::kHeap; });
-  AddReduction(schedule.kind, *reduction, TargetLabels(target), &series,
-               scrapes_heap);
+  const bool totals_elsewhere =
+      spec.totals_from.has_value() &&
+      std::any_of(target.profiles.begin(), target.profiles.end(),
+                  [&](const ProfileSchedule& p) {
+                    return p.kind == *spec.totals_from;
+                  });
+  AddReduction(schedule.kind, reduction, TargetLabels(target), &series,
+               totals_elsewhere);
   std::vector<prometheus::MetricFamily> families = std::move(series).Build();
   size_t count = 0;
   for (const auto& family : families) count += family.metric.size();
@@ -148,14 +147,14 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
                       target.series_limit)}));
   }
   result.series = std::move(families);
-  result.summary = Summarize(target, schedule.kind, *decoded, *reduction);
+  result.summary = Summarize(target, schedule.kind, reduced->samples, reduction);
   std::visit(
       [&](const auto& r) {
         if constexpr (requires { r.windowed; }) {
           result.baseline = r.windowed.baseline;
         }
       },
-      *reduction);
+      reduction);
   result.health.up = true;
   result.health.profile_bytes = body_bytes;
   result.failure.reset();

@@ -40,9 +40,9 @@ std::optional<ScrapeResult> Scrape(const TargetConfig& target,
 // The landing page's figures of one reduced profile (ScrapeSummary), and
 // warnings about what makes them mislead: a service_label that no
 // goroutine carries, a mutex or block profile the target never enabled.
+// `samples` counts the profile's samples (a text dump's goroutine records).
 ScrapeSummary Summarize(const TargetConfig& target, profile::Kind kind,
-                        const profile::Profile& profile,
-                        const profile::Reduction& reduction);
+                        int64_t samples, const profile::Reduction& reduction);
 
 }  // namespace exporter
 

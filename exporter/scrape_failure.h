@@ -41,6 +41,8 @@ struct ScrapeFailure {
   FailureReason reason = FailureReason::kConnect;
   // For logs and the landing page; never holds a secret.
   std::string message;
+  // kHttpStatus and kProfilerBusy: the answer's status.
+  int http_status = 0;
 
   // "<reason>: <message>", as logged and shown.
   std::string ToString() const {

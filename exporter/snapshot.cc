@@ -39,7 +39,8 @@ bool SameTarget(const TargetConfig& a, const TargetConfig& b) {
 
 bool SameSchedule(const ProfileSchedule& a, const ProfileSchedule& b) {
   return a.kind == b.kind && a.interval == b.interval &&
-         a.timeout == b.timeout && a.cpu_seconds == b.cpu_seconds;
+         a.timeout == b.timeout && a.cpu_seconds == b.cpu_seconds &&
+         a.stuck_after == b.stuck_after;
 }
 
 std::string SlotKey(absl::string_view target, profile::Kind kind) {

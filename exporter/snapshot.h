@@ -103,6 +103,10 @@ class Slot {
   // The warnings last logged for this slot (ScrapeSummary::warnings), so
   // each is logged once until it changes; touched like last_failure_logged.
   std::vector<ScrapeWarning> logged_warnings;
+  // A kind the target's Go lacks (KindSpec::not_found_means): 404s in a
+  // row, and no scrape before skip_until. Touched like last_failure_logged.
+  int not_found_streak = 0;
+  absl::Time skip_until = absl::InfinitePast();
 
  private:
   const std::shared_ptr<const TargetConfig> target_;

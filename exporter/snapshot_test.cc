@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "exporter/config.h"
+#include "exporter/kinds.h"
 #include "exporter/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -47,7 +48,7 @@ TargetConfig Target(const std::string& name) {
   t.labels = {{"env", "prod"}, {"host", name + "-host"}};
   t.reduce.top = 10;
   t.reduce.gc_regex = std::make_shared<const RE2>(profile::kDefaultGcRegex);
-  for (profile::Kind kind : profile::kAllKinds) {
+  for (profile::Kind kind : DefaultKinds()) {
     t.profiles.push_back(Schedule(kind));
   }
   return t;
@@ -80,7 +81,7 @@ TEST(BuildSlotTableTest, OneSlotPerTargetAndKindInConfigOrder) {
   ASSERT_EQ(table->slots.size(), 12u);
   for (size_t i = 0; i < 12; ++i) {
     EXPECT_EQ(table->slots[i]->target().name, i < 6 ? "alpha" : "beta");
-    EXPECT_EQ(table->slots[i]->schedule().kind, profile::kAllKinds[i % 6]);
+    EXPECT_EQ(table->slots[i]->schedule().kind, DefaultKinds()[i % 6]);
     EXPECT_FALSE(table->slots[i]->result()->attempted);
     EXPECT_FALSE(table->slots[i]->busy.load());
   }

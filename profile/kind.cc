@@ -10,6 +10,8 @@ absl::string_view KindName(Kind kind) {
     case Kind::kGoroutine: return "goroutine";
     case Kind::kMutex: return "mutex";
     case Kind::kBlock: return "block";
+    case Kind::kGoroutineDump: return "goroutine_dump";
+    case Kind::kGoroutineLeak: return "goroutineleak";
   }
   return "unknown";
 }

@@ -10,13 +10,27 @@
 
 namespace profile {
 
-enum class Kind { kCpu, kHeap, kAllocs, kGoroutine, kMutex, kBlock };
+// The six classic kinds, then two goroutine forensics kinds:
+// goroutine_dump, the runtime's traceback text (goroutine?debug=2; reduced
+// by ReduceGoroutineDump(), goroutine_dump.h, not from a profile.proto),
+// and goroutineleak (Go 1.27+), a profile.proto like the goroutine profile.
+enum class Kind {
+  kCpu,
+  kHeap,
+  kAllocs,
+  kGoroutine,
+  kMutex,
+  kBlock,
+  kGoroutineDump,
+  kGoroutineLeak,
+};
 
-inline constexpr std::array<Kind, 6> kAllKinds = {
-    Kind::kCpu,       Kind::kHeap,  Kind::kAllocs,
-    Kind::kGoroutine, Kind::kMutex, Kind::kBlock};
+inline constexpr std::array<Kind, 8> kAllKinds = {
+    Kind::kCpu,   Kind::kHeap,  Kind::kAllocs,        Kind::kGoroutine,
+    Kind::kMutex, Kind::kBlock, Kind::kGoroutineDump, Kind::kGoroutineLeak};
 
-// "cpu", "heap", "allocs", "goroutine", "mutex", "block".
+// "cpu", "heap", "allocs", "goroutine", "mutex", "block",
+// "goroutine_dump", "goroutineleak".
 absl::string_view KindName(Kind kind);
 
 // The inverse of KindName; nullopt for anything else.

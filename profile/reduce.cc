@@ -74,6 +74,7 @@ bool IsApplicationFunction(absl::string_view name) {
 absl::StatusOr<Kind> GuessKind(const Profile& profile) {
   if (HasAny(profile, {"cpu"})) return Kind::kCpu;
   if (HasAny(profile, {"goroutine"})) return Kind::kGoroutine;
+  if (HasAny(profile, {"goroutineleak"})) return Kind::kGoroutineLeak;
   if (HasAny(profile, {"inuse_space", "alloc_space", "space"})) {
     const std::string& preferred =
         profile.sample_types[profile.default_sample_index].type;
@@ -152,6 +153,13 @@ absl::StatusOr<Reduction> Reduce(Kind kind, const Profile& profile,
                                 options, previous);
       }
       break;
+    case Kind::kGoroutineLeak:
+      if (HasAny(profile, {"goroutineleak"})) {
+        return ReduceGoroutineLeak(profile, options);
+      }
+      break;
+    case Kind::kGoroutineDump:
+      break;  // text, not a profile.proto: ReduceGoroutineDump()
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "not a ", KindName(kind), " profile: its sample types are ",

@@ -9,8 +9,10 @@ debug=2 dump shows all of them waiting "1 minutes" -- a little over a
 minute after start -- that very dump is reduced with --stuck-after=1m, and
 pprof_goroutines_stuck, pprof_goroutines_stuck_by_function,
 pprof_goroutines_longest_wait_seconds and pprof_goroutines_by_state must
-equal counts taken from the dump's own goroutine headers. The daemon does
-not scrape goroutine_dump yet; `reduce` is the code path it will call.
+equal counts taken from the dump's own goroutine headers. Then the daemon,
+scraping `goroutine_dump: {interval: 2s, stuck_after: 1m}` of the same
+demo, must export the same figures as a dump the test takes at that moment
+(read between two dumps that agree, so no goroutine came or went between).
 """
 
 import collections
@@ -19,7 +21,7 @@ import re
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 
 BLOCKED = 7
@@ -46,8 +48,37 @@ def goroutines(text):
     return out
 
 
+def figures(dump):
+    """What the exporter must export for `dump` (stuck_after 1m)."""
+    stuck = [g for g in dump if g[1] >= 1]
+    by_function = collections.Counter(g[2][0] if g[2] else "" for g in stuck)
+    return {
+        "by_state": dict(collections.Counter(state for state, _, _ in dump)),
+        "stuck": len(stuck),
+        "blocked_stuck": sum(1 for g in stuck if "main.blockedForever" in g[2]),
+        "longest": 60 * max(g[1] for g in dump),
+    }
+
+
+def exported(m):
+    return {
+        "by_state": {labels["state"]: v for labels, v in m.find(
+            "pprof_goroutines_by_state", target="demo")},
+        "stuck": m.get("pprof_goroutines_stuck", None, target="demo"),
+        "blocked_stuck": m.get("pprof_goroutines_stuck_by_function", None,
+                               target="demo", function="main.blockedForever"),
+        "longest": m.get("pprof_goroutines_longest_wait_seconds", None, target="demo"),
+    }
+
+
 def test_stuck_goroutines_equal_the_dumps_own_counts():
     demo = h.Demo("-blocked=%d" % BLOCKED, "-gc-every=1s", "-load=false")
+    config = h.write_file("dump.yml", """targets:
+  - name: demo
+    url: %s
+    profiles: {goroutine_dump: {interval: 2s, timeout: 2s, stuck_after: 1m}}
+""" % demo.pprof_url)
+    ex = h.Exporter("--config.file=" + config)
     path = os.path.join(h.tmpdir(), "demo-debug2.txt")
 
     def dump_with_the_blocked_ones_stuck():
@@ -90,6 +121,18 @@ def test_stuck_goroutines_equal_the_dumps_own_counts():
     h.check_eq(m.one("pprof_goroutines_longest_wait_seconds", target="demo"),
                60 * max(g[1] for g in dump),
                "longest wait vs the dump's largest 'N minutes'")
+
+    # The daemon's series against the demo's dump at the same moment.
+    def daemon_agrees():
+        before = figures(goroutines(demo.get("/debug/pprof/goroutine?debug=2")[2].decode()))
+        got = exported(ex.metrics())
+        after = figures(goroutines(demo.get("/debug/pprof/goroutine?debug=2")[2].decode()))
+        return before == after and got == before and got
+
+    got = h.poll(daemon_agrees, 30, "the daemon's goroutine_dump series to equal the "
+                 "demo's own dump", interval=0.5)
+    h.check_eq(got["blocked_stuck"], BLOCKED, "stuck goroutines in main.blockedForever")
+    ex.stop()
 
 
 if __name__ == "__main__":
