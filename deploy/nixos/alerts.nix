@@ -9,8 +9,8 @@
 # either { gt = N; } (a threshold expression) or { math = "$B == 0"; }.
 # Texts are functions of `style` because the two template dialects differ:
 # Prometheus `{{ $value | humanize }}`, Grafana `{{ humanize $values.B.Value }}`.
-# Room for the forensics alerts (issue 13: PprofGoroutinesStuck,
-# PprofGoroutineLeak, PprofGoroutinesGrowing) is at the end of the list.
+# The forensics alerts (issue 13: PprofGoroutinesStuck, PprofGoroutineLeak,
+# PprofGoroutinesGrowing) are at the end of the list.
 { cfg }:
 
 let
@@ -26,6 +26,11 @@ let
     if style == "prometheus" then "{{ $value | ${f} }}" else "{{ ${f} $values.B.Value }}";
   constant = style: f: x:
     if style == "prometheus" then "{{ ${num x} | ${f} }}" else "{{ ${f} ${num x} }}";
+
+  # GC work excluding idle mark workers (Go 1.20+), which only fill CPU the
+  # application left idle. An exporter without the idle series (older
+  # builds) counts it as 0, as Go before 1.20 does.
+  gcWithoutIdle = "pprof_cpu_gc_ratio - (pprof_cpu_gc_idle_ratio or pprof_cpu_gc_ratio * 0)";
 
   busyGuard = ''
     and on (job, instance, target)
@@ -55,16 +60,17 @@ let
     {
       name = "PprofGCCPUShareHigh";
       uid = "pprof-gc-cpu-share-high";
-      expr = "pprof_cpu_gc_ratio > ${num cfg.gcCpuRatioThreshold}\n" + busyGuard;
-      query = "pprof_cpu_gc_ratio\n" + busyGuard;
+      expr = "${gcWithoutIdle} > ${num cfg.gcCpuRatioThreshold}\n" + busyGuard;
+      query = "${gcWithoutIdle}\n" + busyGuard;
       condition.gt = cfg.gcCpuRatioThreshold;
       for = "30m";
       severity = "warning";
       summary = s: "{{ $labels.target }}: GC uses ${value s "humanizePercentage"} of CPU";
       description = s: join [
-        "Garbage collection accounted for ${value s "humanizePercentage"} of"
-        "the CPU sampled in target {{ $labels.target }} ({{ $labels.instance }})"
-        "for 30 minutes (threshold ${constant s "humanizePercentage" cfg.gcCpuRatioThreshold})."
+        "Garbage collection other than idle mark work accounted for"
+        "${value s "humanizePercentage"} of the CPU sampled in target"
+        "{{ $labels.target }} ({{ $labels.instance }}) for 30 minutes (threshold"
+        "${constant s "humanizePercentage" cfg.gcCpuRatioThreshold})."
         "pprof_heap_flat_ratio and pprof_allocs_flat_ratio name the allocating"
         "functions."
       ];
@@ -152,9 +158,65 @@ let
       anchor = "pprofexporterdown";
       evidenceKind = null; # the exporter is down: nothing to link to
     }
-    # FORENSICS (issue 13): PprofGoroutinesStuck (cfg.stuckGoroutinesThreshold),
-    # PprofGoroutineLeak and PprofGoroutinesGrowing go here, in this same
-    # form, once the exporter exports their series.
+    {
+      name = "PprofGoroutinesStuck";
+      uid = "pprof-goroutines-stuck";
+      expr = "pprof_goroutines_stuck > ${num cfg.stuckGoroutinesThreshold}";
+      query = "pprof_goroutines_stuck";
+      condition.gt = cfg.stuckGoroutinesThreshold;
+      for = "15m";
+      severity = "warning";
+      summary = s: "{{ $labels.target }}: ${value s "humanize"} goroutines stuck";
+      description = s: join [
+        "Target {{ $labels.target }} ({{ $labels.instance }}) has had"
+        "${value s "humanize"} goroutines blocked longer than stuck_after for 15"
+        "minutes (threshold ${num cfg.stuckGoroutinesThreshold})."
+        ''pprof_goroutines_stuck_by_function{target="{{ $labels.target }}"}''
+        "names where they wait."
+      ];
+      anchor = "pprofgoroutinesstuck";
+      evidenceKind = "goroutine_dump";
+    }
+    {
+      name = "PprofGoroutineLeak";
+      uid = "pprof-goroutine-leak";
+      expr = "pprof_goroutine_leaks > 0";
+      query = "pprof_goroutine_leaks";
+      condition.gt = 0;
+      for = "5m";
+      severity = "warning";
+      summary = s: "{{ $labels.target }}: ${value s "humanize"} leaked goroutines";
+      description = s: join [
+        "The Go runtime's goroutineleak profile of target {{ $labels.target }}"
+        "({{ $labels.instance }}) reports ${value s "humanize"} goroutines blocked"
+        "on a channel, mutex or condition no running goroutine can reach (threshold 0)."
+        ''pprof_goroutine_leaks_by_function{target="{{ $labels.target }}"}''
+        "names where they leaked."
+      ];
+      anchor = "pprofgoroutineleak";
+      evidenceKind = "goroutineleak";
+    }
+    {
+      name = "PprofGoroutinesGrowing";
+      uid = "pprof-goroutines-growing";
+      expr = "delta(pprof_goroutines_per_service[6h]) > ${num cfg.goroutinesGrowthPerServiceThreshold}";
+      query = "delta(pprof_goroutines_per_service[6h])";
+      range = 21600;
+      condition.gt = cfg.goroutinesGrowthPerServiceThreshold;
+      for = "1h";
+      severity = "warning";
+      summary = s: "{{ $labels.target }}: goroutines per service up ${value s "humanize"} in 6h";
+      description = s: join [
+        "Target {{ $labels.target }} ({{ $labels.instance }}) has grown by"
+        "${value s "humanize"} goroutines per hosted service over 6 hours, and"
+        "has kept growing for an hour (threshold ${num cfg.goroutinesGrowthPerServiceThreshold})."
+        "A leak on a host whose healthy level is far above any fixed threshold."
+        ''pprof_goroutines_by_function{target="{{ $labels.target }}"}''
+        "shows which functions hold the new ones."
+      ];
+      anchor = "pprofgoroutinesgrowing";
+      evidenceKind = "goroutine";
+    }
   ];
 
   annotations = style: a: {

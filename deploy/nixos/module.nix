@@ -27,9 +27,7 @@ let
 
   cfg = config.services.pprof-exporter;
 
-  # FORENSICS (issue 13): goroutine_dump and goroutineleak are accepted by
-  # the exporter once that work lands; until then a config using them is
-  # rejected at start-up.
+  # goroutine_dump and goroutineleak: the forensics kinds (issue 13).
   profileNames = [ "cpu" "goroutine" "heap" "allocs" "mutex" "block" "goroutine_dump" "goroutineleak" ];
 
   defaultPort = 10066;
@@ -72,8 +70,9 @@ let
         default = null;
         example = "10m";
         description = ''
-          goroutine_dump only (FORENSICS, issue 13): a goroutine blocked
-          longer than this counts as stuck (`stuck_after`).
+          goroutine_dump only: a goroutine blocked longer than this counts as
+          stuck (`stuck_after`; null: the exporter's 10m). PprofGoroutinesStuck
+          compares their count with stuckGoroutinesThreshold.
         '';
       };
     };
@@ -251,6 +250,8 @@ let
       thresholds = {
         goroutines_per_service_threshold = num cfg.goroutinesPerServiceThreshold;
         gc_ratio_threshold = num cfg.gcCpuRatioThreshold;
+        stuck_goroutines_threshold = num cfg.stuckGoroutinesThreshold;
+        goroutines_growth_threshold = num cfg.goroutinesGrowthPerServiceThreshold;
       };
       set = v: if thresholds ? ${v.name}
         then v // { query = thresholds.${v.name}; current = (v.current or { }) // { text = thresholds.${v.name}; value = thresholds.${v.name}; }; }
@@ -460,15 +461,26 @@ in
       description = "PprofProfilerBusy fires above this many refused CPU profiles in 15 minutes.";
     };
 
-    # FORENSICS (issue 13): used by PprofGoroutinesStuck once it lands in
-    # deploy/nixos/alerts.nix; until then nothing reads it.
+    # Forensics (issue 13). A healthy server keeps some goroutines blocked
+    # for ever (accept loops in IO wait, signal and ticker loops), so the
+    # stuck count has a floor per deployment: set the threshold above it.
     stuckGoroutinesThreshold = mkOption {
       type = types.ints.unsigned;
-      default = 0;
+      default = 10;
+      example = 200;
       description = ''
-        PprofGoroutinesStuck (forensics; needs the goroutine_dump profile
-        with stuckAfter) fires above this many goroutines stuck longer than
-        stuckAfter.
+        PprofGoroutinesStuck (needs the goroutine_dump profile; see stuckAfter)
+        fires above this many goroutines blocked longer than stuckAfter.
+      '';
+    };
+
+    goroutinesGrowthPerServiceThreshold = mkOption {
+      type = types.numbers.nonnegative;
+      default = 10;
+      description = ''
+        PprofGoroutinesGrowing fires when goroutines per service rose by more
+        than this over 6 hours, for an hour: a leak on a host whose healthy
+        level is far above goroutinesPerServiceThreshold.
       '';
     };
 

@@ -19,7 +19,8 @@ import yaml
 RUNBOOK_PREFIX = "https://github.com/pprof-exporter/pprof_exporter/blob/main/deploy/README.md#"
 REQUIRED_ALERTS = {
     "PprofGoroutinesPerServiceHigh", "PprofGCCPUShareHigh", "PprofTargetDown",
-    "PprofProfilerBusy", "PprofHotFunction",
+    "PprofProfilerBusy", "PprofHotFunction", "PprofGoroutinesStuck",
+    "PprofGoroutineLeak", "PprofGoroutinesGrowing",
 }
 SEVERITIES = {"info", "warning", "critical"}
 
@@ -71,7 +72,7 @@ def main(alerts_path, tests_path, readme_path, names_path):
             errors.append(f"{name}: README has no heading for #{url[len(RUNBOOK_PREFIX):]}")
         if "target" in ann.get("summary", "") and not re.fullmatch(
                 r"http://\{\{ \$labels\.instance \}\}/debug/pprof/\{\{ \$labels\.target \}\}/"
-                r"(cpu|goroutine|heap|allocs|mutex|block|\{\{ \$labels\.profile \}\})/archive",
+                r"(cpu|goroutine|goroutine_dump|goroutineleak|heap|allocs|mutex|block|\{\{ \$labels\.profile \}\})/archive",
                 ann.get("evidence_url", "")):
             errors.append(f"{name}: no evidence_url to the exporter's archive list")
         for metric in re.findall(r"\bpprof_\w+", r["expr"]):

@@ -33,7 +33,9 @@ NO_DATA = {"Alerting", "NoData", "OK", "KeepLast"}
 EXEC_ERR = {"Alerting", "Error", "OK", "KeepLast"}
 # Dashboard variable -> the alert whose threshold it draws.
 DASHBOARD_THRESHOLDS = {"goroutines_per_service_threshold": "PprofGoroutinesPerServiceHigh",
-                        "gc_ratio_threshold": "PprofGCCPUShareHigh"}
+                        "gc_ratio_threshold": "PprofGCCPUShareHigh",
+                        "stuck_goroutines_threshold": "PprofGoroutinesStuck",
+                        "goroutines_growth_threshold": "PprofGoroutinesGrowing"}
 
 
 def seconds(d):

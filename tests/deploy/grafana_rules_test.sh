@@ -32,6 +32,7 @@ mutate() {
 mutate "Grafana threshold differs from alerts.yml" "$RULES" 's/params: \[10\]/params: [11]/'
 mutate "alerts.yml threshold differs from Grafana" "$ALERTS" 's/pprof_cpu_flat_ratio > 0.1/pprof_cpu_flat_ratio > 0.2/'
 mutate "dashboard threshold line differs" "$DASHBOARD" 's/"query": "0.05"/"query": "0.06"/'
+mutate "dashboard stuck threshold differs" "$DASHBOARD" '/"name": "stuck_goroutines_threshold"/,/"query"/s/"query": "10"/"query": "11"/'
 mutate "for differs" "$RULES" '0,/for: 30m/s//for: 20m/'
 mutate "uid longer than 40 characters" "$RULES" 's/uid: pprof-hot-function/uid: pprof-hot-function-with-a-much-too-long-uid/'
 mutate "uid with a dot" "$RULES" 's/uid: pprof-hot-function/uid: pprof.hot/'

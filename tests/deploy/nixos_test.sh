@@ -59,6 +59,8 @@ ev "evaluate module.nix tuned for tsnsrv" "$TMP/tsnsrv.json" '{ pkgs, ... }: {
     gcCpuRatioThreshold = 0.2;
     hotFunctionRatioThreshold = 0.25;
     profilerBusyRefusals = 5;
+    stuckGoroutinesThreshold = 200;
+    goroutinesGrowthPerServiceThreshold = 15;
     prometheusJobName = "pprof";
     extraFlags = [ "--web.telemetry-path=/m" ];
     grafana = { provision = true; datasourceUid = "P1809F7CD0C75ACF3"; };
@@ -74,9 +76,8 @@ ev "evaluate module.nix tuned for tsnsrv" "$TMP/tsnsrv.json" '{ pkgs, ... }: {
   };
 }'
 
-# Every feature on. Paths under @TMP@ exist when the exporter is started on
-# the rendered files below; the forensics kinds are evaluated separately
-# (the exporter accepts them only after issue 13 lands).
+# Every feature on, the forensics kinds (issue 13) included. Paths under
+# @TMP@ exist when the exporter is started on the rendered files below.
 full='{ pkgs, ... }: {
   services.pprof-exporter = {
     enable = true; '"$pkg"'
@@ -86,7 +87,10 @@ full='{ pkgs, ... }: {
                 clientCaFile = "/run/secrets/ca.crt"; clientAuthType = "VerifyClientCertIfGiven"; };
     web.basicAuthUsersFile = "/run/secrets/pprof-users";
     supplementaryGroups = [ "pprof-targets" ];
-    targets = [ { name = "app"; url = "http://127.0.0.1:1/debug/pprof/"; profiles.heap.timeout = "2s"; } ];
+    stuckGoroutinesThreshold = 50;
+    targets = [ { name = "app"; url = "http://127.0.0.1:1/debug/pprof/";
+                  profiles = { heap.timeout = "2s"; goroutine_dump = { interval = "5m"; stuckAfter = "10m"; };
+                               goroutineleak.interval = "6h"; }; } ];
     fileSd = [ { files = [ "/etc/pprof-exporter/targets/*.json" ]; directories = [ "/var/lib/pprof-targets" ];
                  refreshInterval = "1m"; serviceLabel = "service"; labels.env = "prod";
                  profiles = { goroutine.interval = "15s"; heap = { }; }; } ];
@@ -135,7 +139,11 @@ rules = {r["alert"]: r for r in t["rules"]["groups"][0]["rules"]}
 g = rules["PprofGoroutinesPerServiceHigh"]
 assert g["expr"] == "pprof_goroutines_per_service > 150", g["expr"]
 assert "(threshold 150)" in g["annotations"]["description"]
-assert rules["PprofGCCPUShareHigh"]["expr"].startswith("pprof_cpu_gc_ratio > 0.2\n")
+assert rules["PprofGCCPUShareHigh"]["expr"].startswith(
+    "pprof_cpu_gc_ratio - (pprof_cpu_gc_idle_ratio or pprof_cpu_gc_ratio * 0) > 0.2\n")
+assert rules["PprofGoroutinesStuck"]["expr"] == "pprof_goroutines_stuck > 200"
+assert "(threshold 200)" in rules["PprofGoroutinesStuck"]["annotations"]["description"]
+assert rules["PprofGoroutinesGrowing"]["expr"] == "delta(pprof_goroutines_per_service[6h]) > 15"
 assert "{{ 0.2 | humanizePercentage }}" in rules["PprofGCCPUShareHigh"]["annotations"]["description"]
 assert rules["PprofHotFunction"]["expr"].startswith("pprof_cpu_flat_ratio > 0.25\n")
 assert rules["PprofProfilerBusy"]["expr"].endswith("[15m]) > 5")
@@ -143,7 +151,8 @@ assert rules["PprofExporterDown"]["expr"] == "up{job=\"pprof\"} == 0"
 gr = {r["title"]: r for r in t["grafanaRules"]["groups"][0]["rules"]}
 cond = lambda n: gr[n]["data"][2]["model"]["conditions"][0]["evaluator"]["params"][0]
 assert (cond("PprofGoroutinesPerServiceHigh"), cond("PprofGCCPUShareHigh"), cond("PprofHotFunction"),
-        cond("PprofProfilerBusy")) == (150, 0.2, 0.25, 5)
+        cond("PprofProfilerBusy"), cond("PprofGoroutinesStuck"),
+        cond("PprofGoroutinesGrowing")) == (150, 0.2, 0.25, 5, 200, 15)
 assert gr["PprofExporterDown"]["data"][0]["model"]["expr"] == "up{job=\"pprof\"}"
 assert {r["data"][0]["datasourceUid"] for r in gr.values()} == {"P1809F7CD0C75ACF3"}
 prov = t["grafanaProvision"]
@@ -153,6 +162,7 @@ dash = json.loads(p["options"]["files"]["pprof-exporter.json"])
 v = {x["name"]: x for x in dash["templating"]["list"]}
 assert v["goroutines_per_service_threshold"]["query"] == "150", v["goroutines_per_service_threshold"]
 assert v["gc_ratio_threshold"]["current"]["value"] == "0.2"
+assert v["stuck_goroutines_threshold"]["query"] == "200" and v["goroutines_growth_threshold"]["query"] == "15"
 shipped = json.load(open(root + "/dashboards/pprof-exporter.json"))
 assert len(dash["panels"]) == len(shipped["panels"])
 '
@@ -180,7 +190,9 @@ f = J["full"]
 assert f["failedAssertions"] == [], f["failedAssertions"]
 c = f["exporterConfig"]
 assert c["global"]["archive"] == {"dir": "/var/lib/pprof-exporter", "max_age": "2d", "max_bytes": "1GiB"}
-assert c["targets"][0]["profiles"]["heap"] == {"timeout": "2s"}
+assert c["targets"][0]["profiles"] == {"heap": {"timeout": "2s"},
+    "goroutine_dump": {"interval": "5m", "stuck_after": "10m"}, "goroutineleak": {"interval": "6h"}}, c["targets"]
+assert {r["alert"]: r["expr"] for r in f["rules"]["groups"][0]["rules"]}["PprofGoroutinesStuck"] == "pprof_goroutines_stuck > 50"
 (sd,) = c["file_sd_configs"]
 assert sd["files"] == ["/etc/pprof-exporter/targets/*.json", "/var/lib/pprof-targets/*.json",
                        "/var/lib/pprof-targets/*.yml", "/var/lib/pprof-targets/*.yaml"], sd["files"]

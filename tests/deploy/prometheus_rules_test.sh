@@ -23,7 +23,7 @@ sed 's|#pproftargetdown|#no-such-heading|' "$P/alerts.yml" > "$TMP/bad_anchor.ym
 run_fails "check_alerts rejects a runbook_url without README heading" \
   python3 "$HERE/check_alerts.py" "$TMP/bad_anchor.yml" "$P/alerts_test.yml" \
   "$DEPLOY/README.md" "$HERE/metric_names.txt"
-sed 's|pprof_cpu_gc_ratio > 0.05|pprof_cpu_gc_share > 0.05|' "$P/alerts.yml" > "$TMP/bad_metric.yml"
+sed 's|pprof_cpu_gc_idle_ratio or|pprof_cpu_gc_idle_share or|' "$P/alerts.yml" > "$TMP/bad_metric.yml"
 run_fails "check_alerts rejects an unknown metric name" \
   python3 "$HERE/check_alerts.py" "$TMP/bad_metric.yml" "$P/alerts_test.yml" \
   "$DEPLOY/README.md" "$HERE/metric_names.txt"

@@ -9,13 +9,18 @@ deploy/prometheus/prometheus.yml (intervals shortened, target replaced) and
 a copy of deploy/prometheus/alerts.yml as its rule file.
 
 THE TEST'S COPY OF THE RULES SHORTENS EVERY `for:` TO 1s (FOR_SHORTENED; the
-shipped values are 5-30 minutes). Expressions, labels and thresholds are the shipped
-ones. Then, in this order, each a scenario made for one alert:
+shipped values are 5 minutes to an hour) AND PprofGoroutinesGrowing's 6h
+WINDOW TO 30s (WINDOWS_SHORTENED). Other expressions, labels and thresholds
+are the shipped ones. Then, in this order, each a scenario made for one alert:
 
   quiet      nothing wrong for two CPU profiles: no alert pending or firing
-  leak       /demo/leak on         -> PprofGoroutinesPerServiceHigh firing
+             (then the forensics targets are added by reload, below)
+  leak       /demo/leak on         -> PprofGoroutinesPerServiceHigh and
+                                      PprofGoroutinesGrowing firing
   hot        /demo/load on         -> PprofHotFunction firing (hashLoop)
-  gc         /demo/gc on           -> PprofGCCPUShareHigh firing
+  gc         /demo/gc on           -> PprofGCCPUShareHigh firing (on GC
+                                      without idle marking; Go 1.19's idle
+                                      share is 0)
   grafana    Grafana's rules, evaluated as Grafana would (grafana_rules.py),
              select the demo and never the quiet peer
              (then every dashboard panel query returns data, and with leak
@@ -23,6 +28,14 @@ ones. Then, in this order, each a scenario made for one alert:
   down       the peer demo stopped -> PprofTargetDown firing
   busy       a target added by reload whose CPU profiler is always busy
                                    -> PprofProfilerBusy firing
+  stuck      a third demo started at setup with BLOCKED goroutines parked
+             for ever and a GC every 5 s (the runtime's wait clock starts at
+             a GC), its goroutine_dump scraped every 5 s with stuck_after 1m
+                                   -> PprofGoroutinesStuck firing, about 70 s
+             after setup, so it runs alongside the scenarios above
+  leak profile  the fault server's goroutineleak target (Go 1.27's profile
+             shape, built by fault_server.leak_profile)
+                                   -> PprofGoroutineLeak firing
   exporter   the exporter stopped  -> PprofExporterDown firing
 
 Every wait polls with a deadline; the whole run takes about two to three
@@ -53,12 +66,22 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness as h  # noqa: E402
 
 FOR_SHORTENED = "1s"
+# Range windows of the shipped rules -> the test's copy. The demo's leak
+# adds 20 goroutines per service a second, so 30 s shows it many times over
+# the threshold, and the quiet demo's level moves by less than 1.
+WINDOWS_SHORTENED = {"[6h]": "[30s]"}
 
 ALERTS = ("PprofGoroutinesPerServiceHigh", "PprofGCCPUShareHigh", "PprofTargetDown",
-          "PprofProfilerBusy", "PprofHotFunction", "PprofExporterDown")
+          "PprofProfilerBusy", "PprofHotFunction", "PprofExporterDown",
+          "PprofGoroutinesStuck", "PprofGoroutineLeak", "PprofGoroutinesGrowing")
 TARGET = "demo"
 PEER = "peer"
 BUSY = "busy"
+STUCK = "stuck"
+LEAKY = "leaky"
+# Goroutines the stuck demo parks in main.blockedForever: above the shipped
+# PprofGoroutinesStuck threshold (10) on their own.
+BLOCKED = 20
 # The exporter's schedule for the demo. Goroutines every 2 s so the leak
 # shows within seconds. The rest is about the quiet demo's GC share, which
 # must stay under the alert's 5%: serving heap/allocs/mutex/block profiles
@@ -139,6 +162,8 @@ def rules_copy(workdir):
             if "alert" in rule:
                 h.check("for" in rule, "%s: alert %s has no `for`" % (shipped, rule["alert"]))
                 rule["for"] = FOR_SHORTENED
+                for window, short in WINDOWS_SHORTENED.items():
+                    rule["expr"] = rule["expr"].replace(window, short)
                 exprs[rule["alert"]] = " ".join(rule["expr"].split())
     h.check_eq(sorted(exprs), sorted(ALERTS), "alerts in " + shipped)
     with open(os.path.join(workdir, "alerts.yml"), "w") as f:
@@ -204,7 +229,7 @@ def demo_switch(demo, **switches):
     return demo.state()
 
 
-def exporter_config(demo_url, peer_url, busy_url=None):
+def exporter_config(demo_url, peer_url, busy_url=None, forensics=False):
     targets = [{
         "name": TARGET,
         "url": demo_url,
@@ -228,6 +253,11 @@ def exporter_config(demo_url, peer_url, busy_url=None):
     if busy_url:
         targets.append({"name": BUSY, "url": busy_url,
                         "profiles": {"cpu": {"interval": "2s", "timeout": "1s", "seconds": 1}}})
+    if forensics:
+        targets.append({"name": STUCK, "url": env.stuck.pprof_url, "profiles": {
+            "goroutine_dump": {"interval": "5s", "timeout": "3s", "stuck_after": "1m"}}})
+        targets.append({"name": LEAKY, "url": env.faults.url("goroutineleak"), "profiles": {
+            "goroutineleak": {"interval": "2s", "timeout": "1s"}}})
     return yaml.safe_dump({"global": {"scrape_interval": "10s", "scrape_timeout": "3s"},
                            "targets": targets}, sort_keys=False)
 
@@ -242,6 +272,10 @@ def setup():
     env.exprs = rules_copy(env.workdir)
     env.demo = h.shared(h.Demo("-load-paused"))
     env.peer = h.shared(h.Demo("-load-paused"))
+    # Started first thing: its goroutines must wait a minute to be stuck.
+    env.stuck = h.shared(h.Demo("-load-paused", "-services=1", "-blocked=%d" % BLOCKED,
+                                "-gc-every=5s"))
+    env.forensics = False
     env.faults = h.shared(h.FaultServer())
     env.config = os.path.join(env.workdir, "exporter.yml")
     with open(env.config, "w") as f:
@@ -250,8 +284,8 @@ def setup():
     env.prom_proc, env.prom = start_prometheus(
         env.prom_bin, env.workdir, "127.0.0.1:%d" % env.exporter.port)
     h.shared(env.prom_proc)
-    env.procs = [env.demo.proc, env.peer.proc, env.faults.proc, env.exporter.proc,
-                 env.prom_proc]
+    env.procs = [env.demo.proc, env.peer.proc, env.stuck.proc, env.faults.proc,
+                 env.exporter.proc, env.prom_proc]
     env.t0 = time.time()
     h.poll(lambda: check_alive() and env.prom.vector('up{job="pprof-exporter"} == 1'), 30,
            "Prometheus scraping the exporter", fatal=(h.TestFailure,))
@@ -319,10 +353,13 @@ def wait_firing(alert, deadline=FIRING_DEADLINE_S, match=lambda labels: True, **
     return got
 
 
-def wait_inactive(alerts, deadline):
+def wait_inactive(alerts, deadline, target=TARGET):
+    """Waits until none of `alerts` is pending or firing for `target` (the
+    forensics targets may hold the goroutine alerts meanwhile)."""
     def inactive():
         rules = env.prom.rules()
-        return all(rules[a]["state"] == "inactive" for a in alerts) or None
+        return all(all(x["labels"].get("target") != target for x in rules[a]["alerts"])
+                   for a in alerts) or None
     try:
         poll(inactive, deadline, "%s inactive" % ", ".join(alerts))
     except h.TestFailure:
@@ -364,6 +401,17 @@ def test_quiet_fires_nothing():
     h.check_eq(sorted(rules), sorted(ALERTS), "alert rules Prometheus evaluates")
     bad = {n: (r["health"], r.get("lastError")) for n, r in rules.items() if r["health"] != "ok"}
     h.check(not bad, "rules evaluated with errors: %r" % bad)
+    # Now the forensics targets, which fire by design (the stuck demo's
+    # clock has been running since setup).
+    env.forensics = True
+    reload_exporter()
+
+
+def reload_exporter(busy_url=None):
+    with open(env.config, "w") as f:
+        f.write(exporter_config(env.demo.pprof_url, env.peer.pprof_url, busy_url=busy_url,
+                                forensics=env.forensics))
+    env.exporter.proc.signal(signal.SIGHUP)
 
 
 def test_leak_fires_goroutines_per_service():
@@ -371,6 +419,8 @@ def test_leak_fires_goroutines_per_service():
     demo_switch(env.demo, leak=True)
     wait_firing("PprofGoroutinesPerServiceHigh", target=TARGET, host="e2e",
                 job="pprof-exporter")
+    # The same leak seen as growth (over the copy's 30 s window).
+    wait_firing("PprofGoroutinesGrowing", target=TARGET, host="e2e")
 
 
 def test_gc_churn_fires_gc_share():
@@ -397,7 +447,8 @@ def test_grafana_rules_select_the_leaky_target():
         # 3 s back, so no scrape lands inside the instant both sides read.
         last[:] = grafana_rules.check_rules(
             env.prom.base, rules, TARGET, PEER, time.time() - 3, alerts,
-            must_fire=("PprofGoroutinesPerServiceHigh", "PprofGCCPUShareHigh"),
+            must_fire=("PprofGoroutinesPerServiceHigh", "PprofGCCPUShareHigh",
+                       "PprofGoroutinesGrowing"),
             silent=("PprofTargetDown", "PprofProfilerBusy", "PprofExporterDown"))
         return all(ok for _, ok, _ in last)
 
@@ -450,7 +501,9 @@ def test_dashboard_queries_return_data():
     churn on, so every panel has something to show)."""
     needs_setup()
     variants = [
-        ["--target", TARGET, "--service", "svc-0", "--interval", "15s"],
+        # The forensics panels show the targets that have those profiles.
+        ["--target", TARGET, "--target", STUCK, "--target", LEAKY, "--service", "svc-0",
+         "--interval", "15s"],
         ["--target", "All", "--service", "svc-1", "--service", "svc-7", "--interval", "15s"],
     ]
     for variant in variants:
@@ -485,7 +538,7 @@ def test_dashboard_queries_return_data():
 
 def test_quiet_again_resolves():
     """Leak and churn off: once profiles taken after the switch are in, both
-    alerts go back to inactive."""
+    alerts go back to inactive for the demo."""
     needs_setup()
     t = time.time()
     demo_switch(env.demo, leak=False, gc=False)
@@ -510,11 +563,33 @@ def test_target_down_fires():
 
 def test_profiler_busy_fires():
     needs_setup()
-    with open(env.config, "w") as f:
-        f.write(exporter_config(env.demo.pprof_url, env.peer.pprof_url,
-                                busy_url=env.faults.url("busy")))
-    env.exporter.proc.signal(signal.SIGHUP)
+    reload_exporter(busy_url=env.faults.url("busy"))
     wait_firing("PprofProfilerBusy", target=BUSY)
+
+
+def test_stuck_goroutines_fire():
+    """The stuck demo's BLOCKED goroutines, parked since setup, have waited
+    past stuck_after (1m; the runtime prints whole minutes, counted from the
+    first GC that saw them): PprofGoroutinesStuck fires, and the exporter
+    names main.blockedForever for exactly BLOCKED of them."""
+    needs_setup()
+    wait_firing("PprofGoroutinesStuck", deadline=120, target=STUCK)
+    got = env.prom.vector('pprof_goroutines_stuck_by_function{target="%s", '
+                          'function="main.blockedForever"}' % STUCK)
+    h.check_eq([float(s["value"][1]) for s in got], [float(BLOCKED)],
+               "stuck goroutines in main.blockedForever")
+
+
+def test_goroutine_leak_profile_fires():
+    """The fault server's goroutineleak profile reports LEAKS goroutines:
+    PprofGoroutineLeak fires with that value."""
+    needs_setup()
+    sys.path.insert(0, os.path.dirname(h.find("tests/faults/fault_server.py")))
+    import fault_server
+    wait_firing("PprofGoroutineLeak", target=LEAKY)
+    got = env.prom.vector('pprof_goroutine_leaks{target="%s"}' % LEAKY)
+    h.check_eq([float(s["value"][1]) for s in got], [float(fault_server.LEAKS)],
+               "pprof_goroutine_leaks of the goroutineleak profile")
 
 
 def test_exporter_stopped_fires():
@@ -535,5 +610,7 @@ if __name__ == "__main__":
         test_quiet_again_resolves,
         test_target_down_fires,
         test_profiler_busy_fires,
+        test_stuck_goroutines_fire,
+        test_goroutine_leak_profile_fires,
         test_exporter_stopped_fires,
     ])

@@ -35,6 +35,12 @@ answers every profile kind the same (broken) way:
   restart      the fixture while the generation is 0; from generation 1
                on, a copy whose every sample value is divided by 4, as if
                the process had restarted (cumulative counters go down)
+  goroutineleak  like ok, plus /debug/pprof/goroutineleak: a profile of
+               the shape Go 1.27's runtime serves there (sample and period
+               type goroutineleak/count, one sample per stack with its
+               count, like the goroutine profile), built by leak_profile():
+               LEAKS leaked goroutines (3 in main.leakyHandler, 2 in
+               main.(*pool).wait)
 
 and a refused target: a port bound but never listening, so a connect is
 refused (http://127.0.0.1:REFUSED/refused/debug/pprof/).
@@ -68,7 +74,8 @@ import urllib.parse
 KINDS = ("cpu", "heap", "allocs", "goroutine", "mutex", "block")
 FETCH_CAP = 64 << 20  # the exporter's limit on a compressed profile
 MODES = ("ok", "silent", "slow", "reset", "notfound", "error500", "busy", "html",
-         "garbage", "truncated", "huge_length", "huge_stream", "restart", "redirect", "tsnsrv")
+         "garbage", "truncated", "huge_length", "huge_stream", "restart", "redirect", "tsnsrv",
+         "goroutineleak")
 
 _ZEROS = memoryview(bytes(256 << 10))
 HUGE_STREAM_BYTES = FETCH_CAP + (8 << 20)
@@ -168,6 +175,64 @@ def restarted_profile(gz_bytes, divisor=4):
     return gzip.compress(bytes(out), mtime=0)
 
 
+def _field(num, payload):
+    """A length-delimited field (wire type 2)."""
+    return _put_varint(num << 3 | 2) + _put_varint(len(payload)) + payload
+
+
+def _ints(num, *values):
+    """A varint field per value (wire type 0)."""
+    return b"".join(_put_varint(num << 3) + _put_varint(v) for v in values)
+
+
+# (count, stack leaf first) of leak_profile(); their sum is LEAKS.
+LEAK_STACKS = (
+    (3, ("runtime.gopark", "runtime.chanrecv", "runtime.chanrecv1", "main.leakyHandler",
+         "net/http.HandlerFunc.ServeHTTP")),
+    (2, ("runtime.gopark", "runtime.goparkunlock", "sync.runtime_notifyListWait",
+         "sync.(*Cond).Wait", "main.(*pool).wait")),
+)
+LEAKS = sum(n for n, _ in LEAK_STACKS)
+
+
+def leak_profile():
+    """A gzipped goroutineleak profile (profile.proto) of LEAK_STACKS: sample
+    type goroutineleak/count and period type goroutineleak/count, period 1,
+    as runtime/pprof writes it for Go 1.27's goroutineleak profile (the
+    goroutine profile's shape under another name)."""
+    strings = [""]
+
+    def sid(text):
+        if text not in strings:
+            strings.append(text)
+        return strings.index(text)
+
+    value_type = _ints(1, sid("goroutineleak")) + _ints(2, sid("count"))
+    out = _field(1, value_type)
+    functions, locations = {}, []
+    for count, stack in LEAK_STACKS:
+        ids = []
+        for name in stack:
+            if name not in functions:
+                functions[name] = len(functions) + 1
+                locations.append(name)
+                out_loc = (_ints(1, len(locations)) + _ints(2, 1)
+                           + _ints(3, 0x400000 + 0x10 * len(locations))
+                           + _field(4, _ints(1, functions[name]) + _ints(2, 10)))
+                out += _field(4, out_loc)
+            ids.append(locations.index(name) + 1)
+        out += _field(2, _field(1, b"".join(_put_varint(i) for i in ids))
+                      + _field(2, _put_varint(count)))
+    for name, fid in functions.items():
+        out += _field(5, _ints(1, fid) + _ints(2, sid(name)) + _ints(3, sid(name))
+                      + _ints(4, sid("main.go")))
+    out += _field(3, _ints(1, 1) + _ints(2, 0x400000) + _ints(3, 0x800000)
+                  + _ints(5, sid("/usr/local/bin/app")) + _ints(7, 1))
+    out += _field(11, value_type) + _ints(12, 1) + _ints(9, 1_700_000_000_000_000_000)
+    table = b"".join(_field(6, t.encode()) for t in strings)
+    return gzip.compress(out + table, mtime=0)
+
+
 # ---------------------------------------------------------------------------
 # The server
 
@@ -185,6 +250,7 @@ class FaultServer:
         self.restarted = {k: restarted_profile(v) for k, v in self.fixtures.items()
                           if k != "cpu"}
         self.restarted["cpu"] = self.fixtures["cpu"]
+        self.leaks = leak_profile()
         self.generation = 0
         self.redirect_to = ""
         self.counts = {}
@@ -297,12 +363,15 @@ class FaultServer:
         kind = "cpu" if last == "profile" else last
         with self.lock:
             self.counts[mode] = self.counts.get(mode, 0) + 1
+        if mode == "goroutineleak" and kind == "goroutineleak" and method == "GET":
+            self._respond(conn, 200, self.leaks)
+            return False
         if method != "GET" or mode not in MODES or kind not in KINDS:
             self._respond(conn, 404, b"404 page not found\n", "text/plain; charset=utf-8")
             return False
         fixture = self.fixtures[kind]
 
-        if mode == "ok" or mode == "restart":
+        if mode in ("ok", "restart", "goroutineleak"):
             if mode == "restart" and self.generation > 0:
                 fixture = self.restarted[kind]
             if kind == "cpu":
