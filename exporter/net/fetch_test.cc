@@ -28,19 +28,7 @@ using ::testing::Not;
 
 using TestServer = testing::HttpStub;
 
-// A port nothing listens on: bound once, then closed.
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using ::exporter::testing::ClosedPort;
 
 // A listening socket that never accepts: the kernel completes the
 // handshake and takes the request, and no answer ever comes.

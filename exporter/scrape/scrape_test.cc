@@ -39,19 +39,7 @@ using ::testing::StartsWith;
 
 using testing::ReadFixture;
 
-// A port nothing listens on: bound once, then closed.
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using ::exporter::testing::ClosedPort;
 
 // A fake Go program's net/http/pprof on 127.0.0.1, on an ephemeral port.
 class FakePprof {

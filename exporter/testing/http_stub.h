@@ -7,6 +7,11 @@
 #ifndef PPROF_EXPORTER_EXPORTER_TESTING_HTTP_STUB_H_
 #define PPROF_EXPORTER_EXPORTER_TESTING_HTTP_STUB_H_
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <string>
 #include <thread>
 
@@ -58,6 +63,21 @@ class HttpStub {
   int port_ = 0;
   std::thread thread_;
 };
+
+// A loopback port nothing listens on (bound once, then closed): a connect
+// to it is refused.
+inline int ClosedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
 
 }  // namespace exporter::testing
 
