@@ -91,6 +91,10 @@ class IsalInflater final : public GzipInflater {
     step.produced = room - s.avail_out;
     RememberTail(input.substr(0, step.consumed));
     if (rc < 0) return Corrupt(rc);
+    if (CrcArrivedAndIsWrong()) {
+      return absl::InvalidArgumentError(
+          "gzip: corrupt data (incorrect data check)");
+    }
     step.member_ended = s.block_state == ISAL_BLOCK_FINISH;
     return step;
   }
@@ -126,6 +130,17 @@ class IsalInflater final : public GzipInflater {
     step.consumed = in_deflate_ ? *length - before : more.size();
     if (in_deflate_) header_.clear();
     return step;
+  }
+
+  // ISA-L checks the trailer only once all eight bytes are in; zlib
+  // checks the CRC as soon as its four bytes are, so an input cut inside
+  // ISIZE is "incorrect data check" there when the CRC is wrong, not
+  // "truncated". ISA-L keeps a partial trailer in tmp_in_buffer.
+  bool CrcArrivedAndIsWrong() const {
+    const inflate_state& s = *state_;
+    return s.block_state == ISAL_CHECKSUM_CHECK && s.read_in_length == 0 &&
+           s.tmp_in_size >= 4 && s.tmp_in_size < 8 &&
+           LittleEndian32(s.tmp_in_buffer) != s.crc;
   }
 
   // The last eight bytes consumed: the trailer, when a check fails.
