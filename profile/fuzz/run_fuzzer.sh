@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes Decode, GuessKind and every reducer for SECONDS (default 60) and
-# fails on any crash, sanitizer report, leak, timeout (> 5 s for one input)
+# fails on any crash, sanitizer report, leak, timeout (> 20 s for one input:
+# a hang; tests/corpus bounds the pathological inputs' CPU time per input,
+# while an ASan run of the largest seed, huge-packed-location-ids-dangling,
+# took 15 s of wall time with a sanitizer build beside it on 2 cores)
 # or out-of-memory (> 2 GiB). Builds //profile/fuzz:decode_reduce_fuzzer
 # with --config=fuzz (clang, libFuzzer, ASan, UBSan; see .bazelrc) in an
 # output base of its own, so the shared Bazel server keeps its gcc build.
@@ -70,7 +73,7 @@ status=0
 UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
 ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-/usr/bin/llvm-symbolizer}" \
   "$fuzzer" \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
     -use_value_profile=1 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" \
     "$@" "$work/corpus" "$work/seeds" || status=$?
