@@ -356,10 +356,7 @@ void LogListening(const std::string& listen_address, int port,
     Log(LogLevel::kWarn, warning, {{"address", listen_address}});
   }
   Log(LogLevel::kInfo, "listening",
-      {{"address", absl::StrCat(host.find(':') != std::string::npos
-                                    ? absl::StrCat("[", host, "]")
-                                    : host,
-                                ":", port)},
+      {{"address", absl::StrCat(BracketHost(host), ":", port)},
        {"version", kVersion},
        {"tls", web_config.tls.has_value() ? "true" : "false"},
        {"basic_auth", web_config.basic_auth_users.empty() ? "false" : "true"}});
