@@ -78,14 +78,29 @@ else
   # every test that failed to build (only those whose own rule failed), so
   # the rest, and a failure that reports no test at all, count as one
   # failed line.
+  stage_bazel() {
+    local name="$1" base="$2" out="$3"
+    shift 3
+    bazel --output_base="$base" "$@" 2>&1 \
+      | sed -E "s|^(//[^ ]+) |\1 ($name) |" | tee "$out"
+  }
   stage() {
     local name="$1" base="$2"
     shift 2
     local out rc=0 start=$SECONDS listed unbuilt
     out=$(mktemp)
     echo "== $name: bazel --output_base=$base $*"
-    bazel --output_base="$base" "$@" 2>&1 \
-      | sed -E "s|^(//[^ ]+) |\1 ($name) |" | tee "$out" || rc=$?
+    stage_bazel "$name" "$base" "$out" "$@" || rc=$?
+    # Exit 36 is Bazel's "local environmental error": its server could not
+    # start or be reached (seen in CI with an output base whose server
+    # belonged to another checkout). No test has run then, so one retry
+    # with a fresh server loses nothing; a second failure counts.
+    if [ "$rc" -eq 36 ] && ! grep -qE '^//[^ ]+ ' "$out"; then
+      echo "== $name: bazel exit 36 before any test ran; restarting its server once"
+      bazel --output_base="$base" shutdown 2>&1 || true
+      rc=0
+      stage_bazel "$name" "$base" "$out" "$@" || rc=$?
+    fi
     cat "$out" >>"$log"
     list_skips "$out" "$(bazel --output_base="$base" info --config="$name" bazel-testlogs 2>/dev/null)" "$name"
     if [ "$rc" -ne 0 ]; then

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace profile {
@@ -33,6 +34,15 @@ absl::StatusOr<GzipInflater::Step> ZlibInflater::Inflate(
         ")"));
   }
   return step;
+}
+
+std::string InflateErrorClass(const absl::Status& status) {
+  absl::string_view message = status.message();
+  if (absl::StartsWith(message, "gzip: truncated stream")) {
+    message = "gzip: corrupt data";
+  }
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                      message.substr(0, message.find(" (")));
 }
 
 }  // namespace profile

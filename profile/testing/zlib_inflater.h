@@ -7,7 +7,9 @@
 #include <zlib.h>
 
 #include <cstddef>
+#include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "profile/inflate.h"
@@ -28,6 +30,13 @@ class ZlibInflater final : public GzipInflater {
  private:
   z_stream stream_{};
 };
+
+// What the checks compare when both inflaters reject an input: the status
+// code and the message up to the reason ("gzip: corrupt data"). A stream
+// that ends inside a block header is one class with corrupt data: zlib
+// decodes the header bit by bit and may find it invalid, while ISA-L waits
+// for the whole header and reports the stream truncated.
+std::string InflateErrorClass(const absl::Status& status);
 
 }  // namespace profile
 
